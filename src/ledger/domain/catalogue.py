@@ -1,0 +1,333 @@
+"""The event catalogue: which event types exist, their payload schemas and who may emit them.
+
+Each ``(event_type, schema_version)`` is registered once and never changes in place
+(``domain.md`` §6.1); a new shape is a new ``schema_version``. The catalogue is data, checked
+by :func:`validate_payload` before any decision is taken.
+
+Payload values are JSON: strings, integers, booleans, null, lists and objects. Binary floats
+never appear (money is integer ``amount_fen``; points are decimal strings, ``domain.md`` §5.0).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ledger.errors import SchemaError
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class Kind(Enum):
+    """How the ledger treats an event type (``domain.md`` §6.1)."""
+
+    CONFIG = "CONFIG"
+    DECISION = "DECISION"
+    FACT = "FACT"
+    SYSTEM = "SYSTEM"
+
+
+Check = Callable[[Any], str | None]
+"""A field check: returns ``None`` when the value is acceptable, otherwise the reason."""
+
+
+def _identifier(max_len: int = 128) -> Check:
+    pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,%d}" % (max_len - 1))
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return "must be a string"
+        if not pattern.fullmatch(value):
+            return f"must match {pattern.pattern}"
+        return None
+
+    return check
+
+
+def _text(max_len: int = 512) -> Check:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return "must be a string"
+        if not value or len(value) > max_len:
+            return f"must be 1..{max_len} characters"
+        return None
+
+    return check
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: Any) -> str | None:
+        if value not in choices:
+            return f"must be one of {', '.join(choices)}"
+        return None
+
+    return check
+
+
+def _integer(minimum: int = 0, maximum: int = MAX_SAFE_INTEGER) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be an integer"
+        if not minimum <= value <= maximum:
+            return f"must be between {minimum} and {maximum}"
+        return None
+
+    return check
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _base64_key(value: Any) -> str | None:
+    # 32 raw bytes in standard base64 with padding are exactly 44 characters ending in '='.
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9+/]{43}=", value):
+        return "must be a 32-byte key in standard base64 (44 characters)"
+    return None
+
+
+def _nullable(inner: Check) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value is None else inner(value)
+
+    return check
+
+
+IDENTIFIER = _identifier()
+KEY_ID: Check = _identifier(64)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """The registered shape of one event type at one schema version."""
+
+    event_type: str
+    schema_version: int
+    stream_type: str
+    kind: Kind
+    roles: frozenset[str]
+    fields: Mapping[str, Check] = field(default_factory=dict)
+    summary: str = ""
+
+
+def validate_payload(spec: EventSpec, payload: Mapping[str, Any]) -> None:
+    """Check ``payload`` against ``spec``: exactly the declared fields, each passing its check.
+
+    Raises:
+        SchemaError: naming the first missing, unexpected or invalid field.
+    """
+    missing = sorted(set(spec.fields) - set(payload))
+    if missing:
+        raise SchemaError(
+            f"{spec.event_type} payload is missing field(s): {', '.join(missing)}",
+            event_type=spec.event_type,
+            missing=missing,
+        )
+    extra = sorted(set(payload) - set(spec.fields))
+    if extra:
+        raise SchemaError(
+            f"{spec.event_type} payload has unexpected field(s): {', '.join(extra)}",
+            event_type=spec.event_type,
+            unexpected=extra,
+        )
+    for name, check in spec.fields.items():
+        reason = check(payload[name])
+        if reason is not None:
+            raise SchemaError(
+                f"{spec.event_type}.payload.{name} {reason}",
+                event_type=spec.event_type,
+                field=name,
+            )
+
+
+REGISTRY_ADMIN = "registry_admin"
+REGISTRY_STREAM = ("registry", "registry")
+
+ORG_KINDS = (
+    "GOVERNMENT",
+    "DEPARTMENT",
+    "LEADING_GROUP",
+    "ASSESSMENT_OFFICE",
+    "INSPECTION_TEAM",
+    "VILLAGE_COMMITTEE",
+    "CARE_INSTITUTION",
+    "BANK",
+    "SURVEY_TEAM",
+    "DISCIPLINE_BODY",
+    "AUDIT_BODY",
+    "SYSTEM",
+)
+
+ROLES = frozenset(
+    {
+        "township_intake_clerk",
+        "township_investigator",
+        "village_committee_member",
+        "township_reviewer",
+        "county_approver",
+        "county_spot_checker",
+        "finance_officer",
+        "payment_preparer",
+        "payment_approver",
+        "disbursement_agent",
+        "care_institution_manager",
+        "responsible_unit_assessor",
+        "lead_unit_coordinator",
+        "assessment_office_officer",
+        "assessment_working_group_member",
+        "leading_group_secretary",
+        "government_approver",
+        "inspector",
+        "inspection_team_lead",
+        "statistics_survey_team",
+        "auditor",
+        "discipline_inspector",
+        "registry_admin",
+        "integrity_verifier",
+        "ledger",
+        "scheduler",
+    }
+)
+
+
+def _role(value: Any) -> str | None:
+    return None if value in ROLES else "must be a role from domain.md §1.3"
+
+
+_ADMIN = frozenset({REGISTRY_ADMIN})
+
+REGISTRY_EVENTS: tuple[EventSpec, ...] = (
+    EventSpec(
+        "LedgerInitialised",
+        1,
+        "registry",
+        Kind.CONFIG,
+        _ADMIN,
+        {
+            "origin": _text(200),
+            "ledger_public_key": _base64_key,
+            "root_org_id": IDENTIFIER,
+            "root_org_name": _text(),
+            "admin_actor_id": IDENTIFIER,
+            "admin_public_key": _base64_key,
+        },
+        "Genesis: the ledger's own key, the root organisation and the first administrator.",
+    ),
+    EventSpec(
+        "OrganisationRegistered",
+        1,
+        "registry",
+        Kind.CONFIG,
+        _ADMIN,
+        {
+            "org_id": IDENTIFIER,
+            "kind": _one_of(*ORG_KINDS),
+            "parent_org_id": _nullable(IDENTIFIER),
+            "name": _text(),
+        },
+        "An organisation that actors act for; roles are scoped to organisations.",
+    ),
+    EventSpec(
+        "ActorRegistered",
+        1,
+        "registry",
+        Kind.CONFIG,
+        _ADMIN,
+        {
+            "actor_id": IDENTIFIER,
+            "org_id": IDENTIFIER,
+            "kind": _one_of("PERSON", "SYSTEM"),
+            "person_ref": _nullable(IDENTIFIER),
+        },
+        "A person or system component that signs events (personal data stays out: a ref only).",
+    ),
+    EventSpec(
+        "SigningKeyRegistered",
+        1,
+        "registry",
+        Kind.CONFIG,
+        _ADMIN,
+        {
+            "key_id": KEY_ID,
+            "algorithm": _one_of("Ed25519"),
+            "public_key": _base64_key,
+            "actor_id": IDENTIFIER,
+        },
+        "Binds an Ed25519 public key to exactly one actor from this log position on.",
+    ),
+    EventSpec(
+        "SigningKeyRevoked",
+        1,
+        "registry",
+        Kind.CONFIG,
+        _ADMIN,
+        {"key_id": KEY_ID, "reason": _one_of("ROTATION", "COMPROMISE")},
+        "Ends a key's validity from this log position on (rotation or compromise).",
+    ),
+    EventSpec(
+        "ActorRoleGranted",
+        1,
+        "registry",
+        Kind.CONFIG,
+        _ADMIN,
+        {
+            "actor_id": IDENTIFIER,
+            "role": _role,
+            "org_id": IDENTIFIER,
+            "include_descendants": _boolean,
+        },
+        "Lets an actor act in a role for an organisation (and optionally its sub-organisations).",
+    ),
+    EventSpec(
+        "ActorRoleRevoked",
+        1,
+        "registry",
+        Kind.CONFIG,
+        _ADMIN,
+        {"actor_id": IDENTIFIER, "role": _role, "org_id": IDENTIFIER},
+        "Withdraws a role grant from this log position on.",
+    ),
+)
+
+
+class Catalogue:
+    """Lookup of event specs by ``(event_type, schema_version)``."""
+
+    def __init__(self, specs: tuple[EventSpec, ...]) -> None:
+        self._specs: dict[tuple[str, int], EventSpec] = {}
+        for spec in specs:
+            key = (spec.event_type, spec.schema_version)
+            if key in self._specs:
+                msg = f"event type {key} registered twice"
+                raise ValueError(msg)
+            self._specs[key] = spec
+
+    def spec(self, event_type: str, schema_version: int) -> EventSpec:
+        """The spec for a type and version.
+
+        Raises:
+            SchemaError: the type or version is not registered.
+        """
+        found = self._specs.get((event_type, schema_version))
+        if found is None:
+            known = sorted({t for t, _ in self._specs})
+            raise SchemaError(
+                f"unknown event type {event_type!r} (schema_version {schema_version})",
+                event_type=event_type,
+                schema_version=schema_version,
+                known_event_types=known,
+            )
+        return found
+
+    def __contains__(self, event_type: object) -> bool:
+        return any(t == event_type for t, _ in self._specs)
+
+    def specs(self) -> list[EventSpec]:
+        """Every registered spec, in registration order."""
+        return list(self._specs.values())
+
+
+DEFAULT_CATALOGUE = Catalogue(REGISTRY_EVENTS)

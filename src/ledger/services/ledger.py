@@ -1,0 +1,287 @@
+"""The append path and the ledger's own duties: receipts, checkpoints, proofs.
+
+``append(raw)`` is the whole story of DESIGN.md §2 in order:
+
+1. parse and structurally validate the envelope (ENV-0);
+2. check its schema (ENV-5);
+3. check key, signature and role against the registry (ENV-1, ENV-2) and the registry rules;
+4. commit it through the group committer; inside the transaction the recorder re-checks that
+   the registry did not change since step 3, that the event id is new (ENV-4) and the stream
+   version continues (ENV-3), then assigns index, leaf and root;
+5. sign and return the receipt.
+
+A retried envelope whose ``event_id`` is already recorded with identical bytes returns the
+original receipt; with different bytes it is refused (ENV-4).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+
+from ledger.domain.catalogue import DEFAULT_CATALOGUE, REGISTRY_STREAM, Catalogue
+from ledger.domain.registry import Registry
+from ledger.errors import ConcurrencyError, DuplicateEventError, LedgerStateError
+from ledger.integrity.envelope import Envelope, format_recorded_at, parse_envelope
+from ledger.integrity.merkle import DictSubtreeCache, Frontier, consistency_proof, inclusion_proof
+from ledger.integrity.note import Checkpoint, sign_note
+from ledger.integrity.receipt import Receipt, sign_receipt
+from ledger.integrity.signing import SigningKey
+from ledger.services.authority import KeyCache, apply_registry_event, authorize, check_schema
+from ledger.services.committer import GroupCommitter, Pending
+from ledger.store.application import LedgerStore
+from ledger.store.records import AppendBatch, AppendOutcome, LedgerEvent, StoredCheckpoint, stream_uuid
+from ledger.store.tree import EventIdTakenError, StaleRegistryError, StreamGapError
+
+log = logging.getLogger(__name__)
+
+REGISTRY_UUID = stream_uuid(*REGISTRY_STREAM)
+_AFTER_EVERYTHING = 2**62
+"""A position after every recorded event: 'is this key valid from now on?'."""
+_STALE_RETRIES = 20
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """A receipt, and whether it is the original receipt of an earlier identical append."""
+
+    receipt: Receipt
+    duplicate: bool = False
+
+
+class StoreNodeSource:
+    """Leaf hashes for proofs, read from the log table, with a cache of wide subtrees."""
+
+    def __init__(self, store: LedgerStore) -> None:
+        self._store = store
+        self.subtree_cache = DictSubtreeCache()
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        return self._store.log.leaf_hashes(start, end)
+
+
+class LedgerService:
+    """One process's handle on a ledger (see module docstring)."""
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        ledger_key: SigningKey | None,
+        *,
+        catalogue: Catalogue = DEFAULT_CATALOGUE,
+        checkpoint_every: int = 1000,
+        group_commit_max: int = 256,
+    ) -> None:
+        self.store = store
+        self.catalogue = catalogue
+        self._ledger_key = ledger_key
+        self._checkpoint_every = checkpoint_every
+        self._registry = Registry()
+        self._registry_lock = threading.Lock()
+        self._keys = KeyCache()
+        self._nodes = StoreNodeSource(store)
+        self._committer = GroupCommitter(
+            self._save, max_batch=group_commit_max, after_commit=self._after_commit
+        )
+        self._last_checkpoint_size = -1
+        self._timer: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.refresh_registry()
+
+    # ------------------------------------------------------------------ registry
+
+    @property
+    def registry(self) -> Registry:
+        """The registry as of the last refresh (read-only use)."""
+        return self._registry
+
+    def refresh_registry(self) -> None:
+        """Fold registry events recorded since the last refresh (by any process)."""
+        with self._registry_lock:
+            for entry in self.store.log.stream_entries(REGISTRY_UUID, self._registry.version):
+                env = parse_envelope(entry.state)
+                apply_registry_event(self._registry, env, entry.index)
+
+    @property
+    def origin(self) -> str:
+        """The checkpoint origin line (set by ``LedgerInitialised``)."""
+        if self._registry.origin is None:
+            raise LedgerStateError("the ledger is not initialised (run `ledger init`)")
+        return self._registry.origin
+
+    # ------------------------------------------------------------------ append
+
+    def append(self, raw: bytes) -> AppendResult:
+        """Validate, authorise, commit and acknowledge one envelope (see module docstring)."""
+        return self.append_envelope(parse_envelope(raw))
+
+    def append_envelope(self, env: Envelope) -> AppendResult:
+        """:meth:`append` for an already-parsed envelope."""
+        spec = check_schema(self.catalogue, env)
+        stored = env.canonical_bytes()
+        event = LedgerEvent(stream_uuid(env.stream_type, env.stream_id), env.expected_version + 1,
+                            env.event_type, stored)
+        is_registry = spec.stream_type == REGISTRY_STREAM[0]
+        for _ in range(_STALE_RETRIES):
+            version = self._authorize(env, spec)
+            pending = Pending(event, env.event_id, version, is_registry)
+            try:
+                outcome = self._committer.commit(pending)
+            except StaleRegistryError:
+                self.refresh_registry()
+                continue
+            except EventIdTakenError:
+                return self._retried(env, stored)
+            except StreamGapError as e:
+                raise self._concurrency_error(env, e) from e
+            except IntegrityError as e:
+                raise self._concurrency_error(env, e) from e
+            if is_registry:
+                self.refresh_registry()
+            return AppendResult(self._receipt(outcome))
+        msg = "the registry kept changing while this event was being authorised; retry"
+        raise LedgerStateError(msg, code="ENV-3", event_id=env.event_id)
+
+    def _authorize(self, env: Envelope, spec: Any) -> int:
+        with self._registry_lock:
+            if env.event_type == "LedgerInitialised":
+                position = self.store.log.head().size
+            else:
+                position = _AFTER_EVERYTHING
+            authorize(self._registry, self._keys, env, spec, position)
+            return self._registry.version
+
+    def _save(self, events: list[LedgerEvent], batch: AppendBatch) -> None:
+        self.store.append(events, batch)
+
+    def _retried(self, env: Envelope, stored: bytes) -> AppendResult:
+        entry = self.store.log.entry_by_event_id(env.event_id)
+        assert entry is not None
+        if entry.state != stored:
+            raise DuplicateEventError(
+                f"event id {env.event_id} is already recorded at log index {entry.index} with "
+                "different content",
+                event_id=env.event_id,
+                recorded_index=entry.index,
+            )
+        return AppendResult(self.receipt_for_index(entry.index), duplicate=True)
+
+    def _concurrency_error(self, env: Envelope, cause: Exception) -> ConcurrencyError:
+        current = self.store.log.stream_version(stream_uuid(env.stream_type, env.stream_id))
+        return ConcurrencyError(
+            f"stream {env.stream_type}/{env.stream_id} has {current} event(s); the envelope "
+            f"expected {env.expected_version}",
+            stream_type=env.stream_type,
+            stream_id=env.stream_id,
+            expected_version=env.expected_version,
+            current_version=current,
+            cause=str(cause),
+        )
+
+    # ------------------------------------------------------------------ receipts
+
+    def _require_key(self) -> SigningKey:
+        if self._ledger_key is None:
+            raise LedgerStateError("this process has no ledger key: it cannot sign")
+        return self._ledger_key
+
+    def _receipt(self, outcome: AppendOutcome) -> Receipt:
+        assert outcome.event_id is not None
+        return sign_receipt(
+            self._require_key(),
+            origin=self.origin,
+            event_id=outcome.event_id,
+            index=outcome.index,
+            recorded_at=outcome.recorded_at,
+            leaf_hash=outcome.leaf_hash,
+            tree_size=outcome.tree_size,
+            root_hash=outcome.root,
+        )
+
+    def receipt_for_index(self, index: int) -> Receipt:
+        """Re-issue the receipt of the event at ``index`` (identical to the original)."""
+        entry = self.store.log.entry_at(index)
+        if entry is None or entry.event_id is None:
+            raise LedgerStateError(f"no event at log index {index}", code="NOT_FOUND", index=index)
+        return self._receipt(AppendOutcome(entry.event_id, entry.index, entry.recorded_at,
+                                           entry.leaf_hash, entry.index + 1, entry.root))
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def issue_checkpoint(self, *, force: bool = False) -> StoredCheckpoint | None:
+        """Sign a C2SP checkpoint of the current tree; ``None`` if nothing new (unless forced).
+
+        Every checkpoint is kept. Forcing at an already-checkpointed size returns the kept one.
+        """
+        head = self.store.log.head()
+        latest = self.store.log.latest_checkpoint()
+        if latest is not None and latest.size >= head.size and not force:
+            return None
+        existing = self.store.log.checkpoint_at(head.size)
+        if existing is not None:
+            return existing
+        root = Frontier.from_bytes(head.frontier).root()
+        key = self._require_key()
+        text = Checkpoint(self.origin, head.size, root).to_text()
+        note = sign_note(text, self.origin, key.sign, key.public.raw)
+        stored = StoredCheckpoint(head.size, root, format_recorded_at(datetime.now(UTC)), note)
+        self.store.log.insert_checkpoint(stored)
+        self._last_checkpoint_size = head.size
+        return self.store.log.checkpoint_at(head.size) or stored
+
+    def _after_commit(self, tree_size: int) -> None:
+        if self._ledger_key is None or self._registry.origin is None:
+            return
+        if self._last_checkpoint_size < 0:
+            latest = self.store.log.latest_checkpoint()
+            self._last_checkpoint_size = latest.size if latest else 0
+        if tree_size - self._last_checkpoint_size >= self._checkpoint_every:
+            try:
+                self.issue_checkpoint()
+            except Exception:  # the events are committed; a checkpoint is retried next time
+                log.exception("could not issue a checkpoint at size %d", tree_size)
+
+    def start_checkpoint_timer(self, seconds: float) -> None:
+        """Issue a checkpoint every ``seconds`` while new events arrive (daemon thread)."""
+
+        def tick() -> None:
+            while not self._stop.wait(seconds):
+                try:
+                    self.issue_checkpoint()
+                except Exception:
+                    log.exception("timed checkpoint failed")
+
+        self._timer = threading.Thread(target=tick, name="checkpoint-timer", daemon=True)
+        self._timer.start()
+
+    # ------------------------------------------------------------------ proofs
+
+    def inclusion_proof(self, index: int, tree_size: int) -> list[bytes]:
+        """RFC 9162 inclusion proof of the leaf at ``index`` in the tree of ``tree_size``."""
+        self._check_size(tree_size)
+        return inclusion_proof(index, tree_size, self._nodes)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """RFC 9162 consistency proof from ``old_size`` to ``new_size``."""
+        self._check_size(new_size)
+        return consistency_proof(old_size, new_size, self._nodes)
+
+    def _check_size(self, tree_size: int) -> None:
+        size = self.store.log.head().size
+        if not 0 <= tree_size <= size:
+            raise LedgerStateError(
+                f"tree size {tree_size} is beyond the log ({size} events)",
+                code="NOT_FOUND",
+                tree_size=tree_size,
+                log_size=size,
+            )
+
+    def close(self) -> None:
+        """Stop the timer and close the store."""
+        self._stop.set()
+        self.store.close()

@@ -1,0 +1,59 @@
+"""The ``eventsourcing`` application that owns the event store.
+
+It stores :class:`~ledger.store.records.LedgerEvent` objects through the
+:class:`~ledger.store.records.EnvelopeMapper`, and exposes the integrity recorder's reads.
+Commands (verify, authorise, decide) live in :mod:`ledger.services`, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Mapper, Recording
+
+from ledger.store.records import (
+    AppendBatch,
+    EnvelopeMapper,
+    Head,
+    LedgerEvent,
+    LogEntry,
+    StoredCheckpoint,
+)
+
+
+class LedgerRecorder(Protocol):
+    """What the services need from either integrity recorder."""
+
+    def head(self) -> Head: ...
+    def entries(self, start: int, limit: int) -> list[LogEntry]: ...
+    def entry_at(self, index: int) -> LogEntry | None: ...
+    def entry_by_event_id(self, event_id: str) -> LogEntry | None: ...
+    def stream_entries(self, originator_id: UUID, after_version: int = 0) -> list[LogEntry]: ...
+    def stream_version(self, originator_id: UUID) -> int: ...
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]: ...
+    def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> bool: ...
+    def checkpoints(self, *, min_size: int = 0, limit: int = 1_000_000) -> list[StoredCheckpoint]: ...
+    def latest_checkpoint(self) -> StoredCheckpoint | None: ...
+    def checkpoint_at(self, size: int) -> StoredCheckpoint | None: ...
+
+
+class LedgerStore(Application[UUID]):
+    """Event store for signed envelopes (PostgreSQL tables are named ``ledger_*``)."""
+
+    name = "Ledger"
+    log_section_size = 1000
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return EnvelopeMapper()
+
+    @property
+    def log(self) -> LedgerRecorder:
+        """The integrity recorder's read side."""
+        recorder: Any = self.recorder
+        return recorder  # type: ignore[no-any-return]
+
+    def append(self, events: list[LedgerEvent], batch: AppendBatch) -> list[Recording[UUID]]:
+        """Insert ``events`` in one transaction; ``batch.outcomes`` is filled on success."""
+        return self.save(*events, ledger_batch=batch)

@@ -1,0 +1,159 @@
+"""The scale-out backend: PostgreSQL, shared by many API processes on many machines.
+
+:class:`LedgerPostgresRecorder` hooks ``_fetch_ids_after_insert_events``, which the library
+runs inside the insert transaction *after* ``LOCK TABLE … IN EXCLUSIVE MODE`` and the INSERT.
+That lock serialises every writer of the events table, so the head row we read and update is
+never raced: the log index, leaf and root advance exactly once per event, in commit order.
+Select it with ``PERSISTENCE_MODULE=ledger.store.postgres:LedgerPostgresFactory``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from psycopg import Cursor
+from psycopg.rows import DictRow, tuple_row
+
+from ledger.store.reads import LogReads
+from ledger.store.records import AppendBatch, Head, StoredCheckpoint
+from ledger.store.tree import EMPTY_HEAD, EventIdTakenError, StreamGapError, plan_append
+
+
+class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
+    """Application recorder that also maintains the gap-free log and the Merkle head."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        prefix = events_table_name.removesuffix("_events")
+        schema = datastore.schema
+        self.log_table = f'"{schema}"."{prefix}_log"'
+        self.head_table = f'"{schema}"."{prefix}_head"'
+        self.checkpoint_table = f'"{schema}"."{prefix}_checkpoints"'
+        self._events_qualified = f'"{schema}"."{events_table_name}"'
+        self.sql_create_statements.extend(
+            [
+                f"CREATE TABLE IF NOT EXISTS {self.log_table} ("
+                "log_index bigint PRIMARY KEY, "
+                "notification_id bigint NOT NULL UNIQUE, "
+                "event_id text UNIQUE, "
+                "recorded_at text NOT NULL, "
+                "leaf_hash bytea NOT NULL, "
+                "root bytea NOT NULL)",
+                f"CREATE TABLE IF NOT EXISTS {self.head_table} ("
+                "id int PRIMARY KEY CHECK (id = 1), "
+                "size bigint NOT NULL, frontier bytea NOT NULL, "
+                "registry_version bigint NOT NULL, last_recorded_at text NOT NULL)",
+                f"CREATE TABLE IF NOT EXISTS {self.checkpoint_table} ("
+                "size bigint PRIMARY KEY, root bytea NOT NULL, "
+                "issued_at text NOT NULL, note text NOT NULL)",
+            ]
+        )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert ids is not None
+        batch: AppendBatch | None = kwargs.get("ledger_batch")
+        if batch is not None:
+            self._check_batch(curs, stored_events, batch)
+        curs.execute(
+            f"SELECT size, frontier, registry_version, last_recorded_at FROM {self.head_table}"
+        )
+        row = curs.fetchone()
+        head = Head(row["size"], bytes(row["frontier"]), row["registry_version"],
+                    row["last_recorded_at"]) if row else EMPTY_HEAD
+        plan = plan_append(head, stored_events, ids, batch)
+        curs.executemany(
+            f"INSERT INTO {self.log_table} VALUES (%s,%s,%s,%s,%s,%s)",
+            [
+                (r.index, r.notification_id, r.event_id, r.recorded_at, r.leaf_hash, r.root)
+                for r in plan.rows
+            ],
+        )
+        h = plan.head
+        curs.execute(
+            f"INSERT INTO {self.head_table} VALUES (1,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET "
+            "size=excluded.size, frontier=excluded.frontier, "
+            "registry_version=excluded.registry_version, last_recorded_at=excluded.last_recorded_at",
+            (h.size, h.frontier, h.registry_version, h.last_recorded_at),
+        )
+        return ids
+
+    def _check_batch(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], batch: AppendBatch
+    ) -> None:
+        """Event ids are new and every stream version has its predecessor (one round trip each)."""
+        curs.execute(
+            f"SELECT event_id FROM {self.log_table} WHERE event_id = ANY(%s) LIMIT 1",
+            (list(batch.event_ids),),
+        )
+        taken = curs.fetchone()
+        if taken is not None:
+            raise EventIdTakenError(taken["event_id"])
+        needed = [(s.originator_id, s.originator_version - 1) for s in stored_events
+                  if s.originator_version > 1]
+        if not needed:
+            return
+        curs.execute(
+            f"SELECT n.oid, n.v FROM unnest(%s::uuid[], %s::bigint[]) AS n(oid, v) "
+            f"LEFT JOIN {self._events_qualified} e "
+            "ON e.originator_id = n.oid AND e.originator_version = n.v "
+            "WHERE e.originator_id IS NULL LIMIT 1",
+            ([o for o, _ in needed], [v for _, v in needed]),
+        )
+        missing = curs.fetchone()
+        if missing is not None:
+            raise StreamGapError(str(missing["oid"]), missing["v"] + 1)
+
+    # ------------------------------------------------------------------ reads
+
+    @property
+    def _events_table(self) -> str:
+        return self._events_qualified
+
+    @property
+    def _nid_column(self) -> str:
+        return "notification_id"
+
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+            c.execute(sql.replace("?", "%s"), params)
+            return c.fetchall()
+
+    def _oid(self, originator_id: UUID) -> Any:
+        return originator_id
+
+    def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> bool:
+        """Keep an issued checkpoint; ``False`` if one of that size already exists."""
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as c:
+            c.execute(
+                f"INSERT INTO {self.checkpoint_table} VALUES (%s,%s,%s,%s) "
+                "ON CONFLICT (size) DO NOTHING",
+                (checkpoint.size, checkpoint.root, checkpoint.issued_at, checkpoint.note),
+            )
+            return bool(c.rowcount)
+
+
+class LedgerPostgresFactory(PostgresFactory):
+    """Infrastructure factory selecting :class:`LedgerPostgresRecorder`.
+
+    ``POSTGRES_ENABLE_DB_FUNCTIONS`` is refused: it inserts through a plpgsql function and
+    would bypass the hook that advances the tree.
+    """
+
+    application_recorder_class = LedgerPostgresRecorder
+
+    def application_recorder(self) -> ApplicationRecorder:
+        if self.datastore.enable_db_functions:
+            msg = "POSTGRES_ENABLE_DB_FUNCTIONS bypasses the integrity recorder; leave it off"
+            raise ValueError(msg)
+        prefix = self.env.name.lower() or "stored"
+        recorder = LedgerPostgresRecorder(self.datastore, events_table_name=f"{prefix}_events")
+        if self.env_create_table():
+            recorder.create_table()
+        return recorder

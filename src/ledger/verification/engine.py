@@ -1,0 +1,490 @@
+"""The verification engine: sequential checks over per-record results from worker processes.
+
+For every log position in order it checks (domain.md §8):
+
+* V1 — log indexes run 0, 1, 2, … with no gap; every event row has a log row; notification
+  ids increase with the index; each stream's versions run 1, 2, 3, … (a sorted SQL pass);
+* V2 — the stored envelope is canonical, its stored leaf hash and the root after it equal
+  what we recompute; the head row agrees with the log;
+* V3 — the signature verifies with the key the registry held *at that position*, the key was
+  not revoked before it, is bound to the actor, and the actor held the role (V13);
+* V4/V5 — every kept checkpoint's signature verifies with the ledger key from genesis (or a
+  pinned verifier key) and its root equals the recomputed root at its size; a trusted
+  checkpoint held outside the database detects truncation and rewritten history;
+* V6 — ``recorded_at`` never decreases.
+
+The first finding of each kind names the first affected log index.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from enum import Enum
+from multiprocessing import get_context
+from typing import Any
+
+from ledger.domain.catalogue import DEFAULT_CATALOGUE, REGISTRY_STREAM, Catalogue
+from ledger.domain.registry import Registry
+from ledger.errors import LedgerError, SchemaError
+from ledger.integrity.merkle import Frontier
+from ledger.integrity.note import (
+    Checkpoint,
+    NoteError,
+    NoteVerifier,
+    open_note,
+    parse_verifier_key,
+)
+from ledger.integrity.signing import VerifyKey, b64decode_strict, key_id_for
+from ledger.verification.records import Checked, RawRecord, check_page
+from ledger.verification.sources import Source, SourceCheckpoint
+
+
+class Damage(str, Enum):
+    """Kinds of damage the verifier names."""
+
+    EDITED = "edited"
+    DELETED = "deleted"
+    INSERTED = "inserted"
+    REORDERED = "reordered"
+    TRUNCATED = "truncated"
+    REWRITTEN = "rewritten"
+    FORGED = "forged"
+    REVOKED_KEY = "signed_after_revocation"
+    UNAUTHORISED = "unauthorised"
+    CHECKPOINT_SIGNATURE = "checkpoint_signature"
+    CLOCK = "clock"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of damage: its kind, the first affected log index and what was seen."""
+
+    damage: Damage
+    index: int | None
+    detail: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"damage": self.damage.value, "index": self.index, "detail": self.detail,
+                "evidence": self.evidence}
+
+
+@dataclass
+class Report:
+    """The outcome of a verification run."""
+
+    source: str
+    size: int = 0
+    root: bytes = b""
+    checkpoints_checked: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def first(self) -> Finding | None:
+        """The finding with the smallest log index (unindexed ones last)."""
+        if not self.findings:
+            return None
+        return min(self.findings, key=lambda f: (f.index is None, f.index or 0))
+
+    def as_dict(self) -> dict[str, Any]:
+        from ledger.integrity.signing import b64encode
+
+        first = self.first
+        return {
+            "ok": self.ok,
+            "source": self.source,
+            "size": self.size,
+            "root_hash": b64encode(self.root) if self.root else None,
+            "checkpoints_checked": self.checkpoints_checked,
+            "first_damage": first.as_dict() if first else None,
+            "findings": [f.as_dict() for f in sorted(
+                self.findings, key=lambda f: (f.index is None, f.index or 0))],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class VerifyOptions:
+    """Knobs for :func:`verify`."""
+
+    trusted_checkpoint: str | None = None
+    """A checkpoint note an auditor kept outside the ledger."""
+    verifier_key: str | None = None
+    """Pin the ledger's C2SP verifier key instead of trusting the genesis event."""
+    workers: int = 0
+    """Worker processes for signatures; 0 = one per core (in-process below 4,000 events)."""
+    progress: Callable[[int, int], None] | None = None
+    max_findings: int = 100
+    catalogue: Catalogue = DEFAULT_CATALOGUE
+
+
+class _Run:
+    """State of one verification pass (sequential part)."""
+
+    def __init__(self, source: Source, options: VerifyOptions) -> None:
+        self.source = source
+        self.options = options
+        self.report = Report(source.describe())
+        self.registry = Registry()
+        self.frontier = Frontier()
+        self.keys: dict[str, VerifyKey] = {}
+        self.new_keys: dict[str, VerifyKey] = {}
+        self.last_recorded_at = ""
+        self.last_notification_id = -1
+        self.kinds_seen: set[Damage] = set()
+        self.roots_at: dict[int, bytes] = {}
+        self.wanted_sizes: set[int] = set()
+
+    def add(self, damage: Damage, index: int | None, detail: str, **evidence: Any) -> None:
+        # Keep the first finding of each kind, plus a bounded number of others.
+        if damage in self.kinds_seen and len(self.report.findings) >= self.options.max_findings:
+            return
+        self.kinds_seen.add(damage)
+        self.report.findings.append(Finding(damage, index, detail, evidence))
+
+
+def verify(source: Source, options: VerifyOptions | None = None) -> Report:
+    """Verify ``source`` completely; never raises for damaged data (it is reported)."""
+    options = options or VerifyOptions()
+    run = _Run(source, options)
+    started = time.perf_counter()
+    checkpoints = source.checkpoints()
+    trusted = _parse_trusted(run, options.trusted_checkpoint)
+    run.wanted_sizes = {c.size for c in checkpoints} | ({trusted.size} if trusted else set())
+    _scan_log(run)
+    _check_orphans(run)
+    _check_streams(run)
+    _check_head(run)
+    verifier = _ledger_verifier(run)
+    _check_checkpoints(run, checkpoints, verifier)
+    if trusted is not None:
+        _check_trusted(run, trusted)
+    run.report.seconds = time.perf_counter() - started
+    return run.report
+
+
+# ---------------------------------------------------------------------------- the log scan
+
+
+def _scan_log(run: _Run) -> None:
+    total = run.source.approximate_size()
+    workers = run.options.workers or (os.cpu_count() or 1)
+    pages = run.source.pages()
+    if workers <= 1 or total < 4000:
+        for page in pages:
+            _consume(run, page, check_page(page, _keys_for_page(run, page)))
+            _progress(run, total)
+        return
+    context = get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for page, checked in _pipelined(run, pool, pages, depth=workers * 2):
+            _consume(run, page, checked.result())
+            _progress(run, total)
+
+
+def _pipelined(
+    run: _Run, pool: ProcessPoolExecutor, pages: Iterator[list[RawRecord]], depth: int
+) -> Iterator[tuple[list[RawRecord], Future[list[Checked]]]]:
+    """Keep ``depth`` pages in flight, yielding results in log order (bounded memory)."""
+    in_flight: list[tuple[list[RawRecord], Future[list[Checked]]]] = []
+    for page in pages:
+        in_flight.append((page, pool.submit(check_page, page, _keys_for_page(run, page))))
+        if len(in_flight) >= depth:
+            yield in_flight.pop(0)
+    yield from in_flight
+
+
+def _keys_for_page(run: _Run, page: Sequence[RawRecord]) -> dict[str, VerifyKey]:
+    """Every key registered so far or inside ``page``: workers check signatures only;
+    *when* a key was valid is decided sequentially in :func:`_check_authority`.
+
+    Found by a substring search of the canonical bytes, not by the (editable) topic column.
+    """
+    for record in page:
+        state = record.state or b""
+        if _KEY_EVENT in state or _GENESIS_EVENT in state:
+            _harvest_keys(run, state)
+    return run.keys
+
+
+_KEY_EVENT = b'"event_type":"SigningKeyRegistered"'
+_GENESIS_EVENT = b'"event_type":"LedgerInitialised"'
+
+
+def _harvest_keys(run: _Run, state: bytes | None) -> None:
+    import orjson
+
+    try:
+        payload = orjson.loads(state or b"")["payload"]
+    except (ValueError, KeyError, TypeError):
+        return
+    for name in ("public_key", "admin_public_key", "ledger_public_key"):
+        value = payload.get(name) if isinstance(payload, dict) else None
+        if isinstance(value, str):
+            try:
+                key = VerifyKey.from_b64(value)
+            except ValueError:
+                continue
+            run.keys.setdefault(key.key_id, key)
+
+
+def _progress(run: _Run, total: int) -> None:
+    if run.options.progress is not None:
+        run.options.progress(run.frontier.size, total)
+
+
+def _consume(run: _Run, page: Sequence[RawRecord], checked: Sequence[Checked]) -> None:
+    for record, result in zip(page, checked, strict=True):
+        _check_position(run, record)
+        _check_record_result(run, record, result)
+        if result.leaf_hash is not None and result.index == run.frontier.size:
+            run.frontier.append(result.leaf_hash)
+            root = run.frontier.root()
+            if run.frontier.size in run.wanted_sizes:
+                run.roots_at[run.frontier.size] = root
+            if record.stored_root is not None and record.stored_root != root:
+                run.add(Damage.EDITED, record.index,
+                        "the stored tree root after this event does not match the recomputed root")
+    run.report.size = run.frontier.size
+    run.report.root = run.frontier.root()
+
+
+def _check_position(run: _Run, record: RawRecord) -> None:
+    expected = run.frontier.size
+    if record.index > expected:
+        run.add(Damage.DELETED, expected,
+                f"log index {expected} is missing (next stored index is {record.index})",
+                missing_from=expected, next_index=record.index)
+    elif record.index < expected:
+        run.add(Damage.INSERTED, record.index, f"log index {record.index} appears twice")
+    if record.notification_id is not None:
+        if record.notification_id <= run.last_notification_id:
+            run.add(Damage.REORDERED, record.index,
+                    "events are not in commit order (notification ids decrease)",
+                    notification_id=record.notification_id)
+        run.last_notification_id = record.notification_id
+    if record.recorded_at and record.recorded_at < run.last_recorded_at:
+        run.add(Damage.CLOCK, record.index, "recorded_at goes backwards",
+                recorded_at=record.recorded_at, previous=run.last_recorded_at)
+    run.last_recorded_at = max(run.last_recorded_at, record.recorded_at)
+
+
+def _check_record_result(run: _Run, record: RawRecord, result: Checked) -> None:
+    if result.problem_kind == "deleted":
+        run.add(Damage.DELETED, record.index, result.problem or "event missing")
+        return
+    if result.problem is not None and result.event_type == "":
+        run.add(Damage.EDITED, record.index, result.problem)
+        return
+    if result.problem is not None:
+        kind = Damage.REORDERED if result.problem_kind == "reordered" else Damage.EDITED
+        run.add(kind, record.index, result.problem, event_id=result.event_id)
+    _check_authority(run, record.index, result)
+
+
+def _check_authority(run: _Run, index: int, result: Checked) -> None:
+    """V3/V13 with the registry as of ``index``, then fold registry events."""
+    try:
+        spec = run.options.catalogue.spec(result.event_type, result.schema_version)
+    except SchemaError as e:
+        run.add(Damage.MALFORMED, index, e.detail, event_id=result.event_id)
+        return
+    if result.event_type == "LedgerInitialised":
+        _genesis(run, index, result)
+        return
+    actor_id, role, org_id = result.actor
+    try:
+        run.registry.check_key(result.key_id, actor_id, index)
+    except LedgerError as e:
+        reason = e.evidence.get("reason")
+        damage = {"unknown_key": Damage.FORGED, "revoked_key": Damage.REVOKED_KEY}.get(
+            str(reason), Damage.UNAUTHORISED)
+        run.add(damage, index, e.detail, event_id=result.event_id, key_id=result.key_id)
+        return
+    if result.signature_ok is not True:
+        run.add(Damage.EDITED, index,
+                "the envelope signature does not verify (content or signature altered)",
+                event_id=result.event_id, key_id=result.key_id)
+        return
+    try:
+        run.registry.check_role(actor_id, role, org_id, spec)
+    except LedgerError as e:
+        run.add(Damage.UNAUTHORISED, index, e.detail, event_id=result.event_id)
+        return
+    if result.payload is not None and result.stream[:2] == REGISTRY_STREAM:
+        _fold_registry(run, index, result)
+
+
+def _genesis(run: _Run, index: int, result: Checked) -> None:
+    payload = result.payload or {}
+    if index != 0:
+        run.add(Damage.FORGED, index, "LedgerInitialised appears after the first position")
+        return
+    try:
+        admin_key = VerifyKey.from_b64(str(payload.get("admin_public_key")))
+    except ValueError:
+        run.add(Damage.EDITED, index, "the genesis event carries no valid administrator key")
+        return
+    if result.key_id != admin_key.key_id or result.signature_ok is not True:
+        run.add(Damage.EDITED, index, "the genesis event is not signed by its administrator key")
+        return
+    _fold_registry(run, index, result)
+
+
+def _fold_registry(run: _Run, index: int, result: Checked) -> None:
+    payload = result.payload or {}
+    derived = {}
+    for name in ("ledger_public_key", "admin_public_key"):
+        value = payload.get(name)
+        if isinstance(value, str):
+            try:
+                derived[value] = key_id_for(b64decode_strict(value))
+            except ValueError:
+                pass
+    try:
+        run.registry.decide(result.event_type, payload, index)
+        run.registry.apply(result.event_type, payload, index, derived_key_ids=derived)
+    except (LedgerError, KeyError) as e:
+        run.add(Damage.UNAUTHORISED, index, f"registry event breaks a registry rule: {e}")
+
+
+# ---------------------------------------------------------------------------- other passes
+
+
+def _check_orphans(run: _Run) -> None:
+    for orphan in run.source.orphans():
+        run.add(Damage.INSERTED, orphan.first_affected_index,
+                f"event row with notification id {orphan.notification_id} has no log entry",
+                notification_id=orphan.notification_id)
+
+
+def _check_streams(run: _Run) -> None:
+    versions = run.source.stream_versions_sorted()
+    if versions is None:
+        return
+    last_stream, last_version = None, 0
+    for stream, version in versions:
+        expected = last_version + 1 if stream == last_stream else 1
+        if version != expected:
+            run.add(Damage.DELETED, None,
+                    f"stream {stream} jumps from version {expected - 1} to {version}",
+                    stream=str(stream), missing_version=expected)
+        last_stream, last_version = stream, version
+
+
+def _check_head(run: _Run) -> None:
+    head = run.source.head()
+    if head is None:
+        return
+    size = run.frontier.size
+    if head.size > size:
+        run.add(Damage.TRUNCATED, size,
+                f"the head records {head.size} events but only {size} are in the log",
+                head_size=head.size, log_size=size)
+    elif head.size < size:
+        run.add(Damage.INSERTED, head.size,
+                f"the log holds {size} events but the head records {head.size}")
+    elif Frontier.from_bytes(head.frontier).root() != run.frontier.root():
+        run.add(Damage.EDITED, None, "the head's Merkle frontier does not match the log")
+
+
+def _ledger_verifier(run: _Run) -> NoteVerifier | None:
+    if run.options.verifier_key:
+        return parse_verifier_key(run.options.verifier_key)
+    if run.registry.origin is None or run.registry.ledger_public_key is None:
+        return None
+    return NoteVerifier.from_public_key(run.registry.origin,
+                                        b64decode_strict(run.registry.ledger_public_key))
+
+
+def _check_checkpoints(
+    run: _Run, checkpoints: Sequence[SourceCheckpoint], verifier: NoteVerifier | None
+) -> None:
+    for kept in checkpoints:
+        checkpoint = _open_checkpoint(run, kept.note, verifier, kept.size)
+        if checkpoint is None:
+            continue
+        run.report.checkpoints_checked += 1
+        _compare(run, checkpoint, "kept checkpoint")
+
+
+def _open_checkpoint(
+    run: _Run, note: str, verifier: NoteVerifier | None, claimed: int | None
+) -> Checkpoint | None:
+    if verifier is None:
+        run.add(Damage.CHECKPOINT_SIGNATURE, claimed,
+                "no ledger key to verify checkpoints with (genesis missing or damaged)")
+        return None
+    try:
+        opened = open_note(note, [verifier])
+        checkpoint = Checkpoint.parse(opened.text)
+    except NoteError as e:
+        run.add(Damage.CHECKPOINT_SIGNATURE, claimed,
+                f"checkpoint of size {claimed} does not verify: {e}")
+        return None
+    if claimed is not None and checkpoint.size != claimed:
+        run.add(Damage.EDITED, None,
+                f"checkpoint stored under size {claimed} is signed for size {checkpoint.size}")
+    if checkpoint.origin != verifier.name:
+        run.add(Damage.CHECKPOINT_SIGNATURE, checkpoint.size,
+                f"checkpoint origin {checkpoint.origin!r} is not this ledger's")
+    return checkpoint
+
+
+def _compare(run: _Run, checkpoint: Checkpoint, what: str) -> None:
+    size = run.frontier.size
+    if checkpoint.size > size:
+        run.add(Damage.TRUNCATED, size,
+                f"a {what} covers {checkpoint.size} events but the log has only {size}",
+                checkpoint_size=checkpoint.size, log_size=size)
+        return
+    root = EMPTY if checkpoint.size == 0 else run.roots_at.get(checkpoint.size)
+    if root != checkpoint.root_hash:
+        run.add(Damage.REWRITTEN, None,
+                f"the log's first {checkpoint.size} events do not match the {what} of that size "
+                "(history was rewritten)",
+                checkpoint_size=checkpoint.size)
+
+
+EMPTY = Frontier().root()
+
+
+def _parse_trusted(run: _Run, note: str | None) -> Checkpoint | None:
+    if note is None:
+        return None
+    try:
+        from ledger.integrity.note import parse_note
+
+        return Checkpoint.parse(parse_note(note).text)
+    except NoteError as e:
+        run.add(Damage.MALFORMED, None, f"the trusted checkpoint cannot be read: {e}")
+        return None
+
+
+def _check_trusted(run: _Run, trusted: Checkpoint) -> None:
+    verifier = _ledger_verifier(run)
+    # Verify the trusted note against the pinned key, or the ledger key from genesis; a
+    # rewritten genesis with another key fails here too.
+    note = run.options.trusted_checkpoint or ""
+    if _open_checkpoint(run, note, verifier, trusted.size) is not None:
+        run.report.checkpoints_checked += 1
+        _compare(run, trusted, "trusted checkpoint")
+
+
+def print_progress(done: int, total: int) -> None:
+    """A one-line progress indicator for terminals."""
+    if sys.stderr.isatty():
+        pct = 100 * done / total if total else 100.0
+        sys.stderr.write(f"\rverified {done:,}/{total:,} events ({pct:5.1f}%)")
+        sys.stderr.flush()

@@ -1,0 +1,257 @@
+"""Where the verifier reads from: a SQLite file, a PostgreSQL database, or an export directory.
+
+Sources read raw rows with their own read-only SQL. They never construct the application, so
+verifying cannot create or modify anything.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from uuid import UUID
+
+import orjson
+
+from ledger.integrity.envelope import leaf_bytes
+from ledger.store.records import Head
+from ledger.verification.records import RawRecord
+
+PAGE = 2000
+
+
+@dataclass(frozen=True)
+class SourceCheckpoint:
+    """A kept checkpoint note and the size it claims."""
+
+    size: int
+    note: str
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """An event row with no log row (inserted behind the recorder's back)."""
+
+    notification_id: int
+    first_affected_index: int
+
+
+class Source(Protocol):
+    """What the verifier needs from storage."""
+
+    def describe(self) -> str: ...
+    def approximate_size(self) -> int: ...
+    def pages(self) -> Iterator[list[RawRecord]]: ...
+    def checkpoints(self) -> list[SourceCheckpoint]: ...
+    def head(self) -> Head | None: ...
+    def orphans(self) -> list[Orphan]: ...
+    def stream_versions_sorted(self) -> Iterator[tuple[UUID, int]] | None: ...
+    def close(self) -> None: ...
+
+
+class _SQLSource:
+    """Shared logic of the database sources; subclasses supply ``_query``."""
+
+    events: str
+    log: str
+    head_table: str
+    checkpoint_table: str
+    nid: str
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _uuid(self, value: Any) -> UUID:
+        return value if isinstance(value, UUID) else UUID(value)
+
+    def approximate_size(self) -> int:
+        rows = self._query(f"SELECT MAX(log_index) FROM {self.log}")
+        return int(rows[0][0] or -1) + 1
+
+    def pages(self) -> Iterator[list[RawRecord]]:
+        last = -1
+        while True:
+            rows = self._query(
+                f"SELECT l.log_index, l.notification_id, l.recorded_at, l.leaf_hash, l.root, "
+                f"e.originator_id, e.originator_version, e.topic, e.state "
+                f"FROM {self.log} l LEFT JOIN {self.events} e ON e.{self.nid} = l.notification_id "
+                f"WHERE l.log_index > ? ORDER BY l.log_index LIMIT ?",
+                (last, PAGE),
+            )
+            if not rows:
+                return
+            yield [
+                RawRecord(
+                    index=r[0], notification_id=r[1], recorded_at=r[2],
+                    stored_leaf_hash=bytes(r[3]), stored_root=bytes(r[4]),
+                    originator_id=self._uuid(r[5]) if r[5] is not None else None,
+                    originator_version=r[6], topic=r[7],
+                    state=bytes(r[8]) if r[8] is not None else None,
+                )
+                for r in rows
+            ]
+            last = rows[-1][0]
+
+    def checkpoints(self) -> list[SourceCheckpoint]:
+        rows = self._query(f"SELECT size, note FROM {self.checkpoint_table} ORDER BY size")
+        return [SourceCheckpoint(r[0], r[1]) for r in rows]
+
+    def head(self) -> Head | None:
+        rows = self._query(
+            f"SELECT size, frontier, registry_version, last_recorded_at FROM {self.head_table}"
+        )
+        return Head(rows[0][0], bytes(rows[0][1]), rows[0][2], rows[0][3]) if rows else None
+
+    def orphans(self) -> list[Orphan]:
+        rows = self._query(
+            f"SELECT e.{self.nid}, (SELECT MIN(l2.log_index) FROM {self.log} l2 "
+            f"WHERE l2.notification_id > e.{self.nid}) "
+            f"FROM {self.events} e LEFT JOIN {self.log} l ON l.notification_id = e.{self.nid} "
+            f"WHERE l.log_index IS NULL ORDER BY e.{self.nid}"
+        )
+        size = self.approximate_size()
+        return [Orphan(r[0], r[1] if r[1] is not None else size) for r in rows]
+
+    def stream_versions_sorted(self) -> Iterator[tuple[UUID, int]]:
+        last: tuple[Any, int] | None = None
+        while True:
+            if last is None:
+                rows = self._query(
+                    f"SELECT originator_id, originator_version FROM {self.events} "
+                    "ORDER BY originator_id, originator_version LIMIT ?", (20_000,)
+                )
+            else:
+                rows = self._query(
+                    f"SELECT originator_id, originator_version FROM {self.events} "
+                    "WHERE originator_id > ? OR (originator_id = ? AND originator_version > ?) "
+                    "ORDER BY originator_id, originator_version LIMIT ?",
+                    (last[0], last[0], last[1], 20_000),
+                )
+            if not rows:
+                return
+            for r in rows:
+                yield self._uuid(r[0]), r[1]
+            last = (rows[-1][0], rows[-1][1])
+
+
+class SQLiteSource(_SQLSource):
+    """A ledger SQLite file, opened read-only."""
+
+    events, log, head_table, checkpoint_table, nid = (
+        "stored_events", "ledger_log", "ledger_head", "ledger_checkpoints", "rowid"
+    )
+
+    def __init__(self, path: Path) -> None:
+        if not path.exists():
+            msg = f"no such SQLite file: {path}"
+            raise FileNotFoundError(msg)
+        self.path = path
+        self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+    def describe(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class PostgresSource(_SQLSource):
+    """A ledger in PostgreSQL (tables ``<app>_events``, ``<app>_log``, …), read-only."""
+
+    nid = "notification_id"
+
+    def __init__(self, url: str, *, schema: str = "public", app: str = "ledger") -> None:
+        import psycopg
+
+        self.url = url
+        self._conn = psycopg.connect(_libpq_url(url), autocommit=True)
+        self._conn.read_only = True
+        q = f'"{schema}".'
+        self.events, self.log = f'{q}"{app}_events"', f'{q}"{app}_log"'
+        self.head_table, self.checkpoint_table = f'{q}"{app}_head"', f'{q}"{app}_checkpoints"'
+
+    def describe(self) -> str:
+        return self.url
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._conn.cursor() as c:
+            c.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+            return c.fetchall()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _libpq_url(url: str) -> str:
+    # libpq does not know our ?schema= parameter.
+    base, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if p and not p.startswith("schema=")]
+    return base + ("?" + "&".join(kept) if kept else "")
+
+
+class ExportSource:
+    """An export directory written by ``ledger export`` (docs/PROTOCOL.md §8)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        manifest_path = path / "manifest.json"
+        if not manifest_path.exists():
+            msg = f"{path} is not a ledger export (no manifest.json)"
+            raise FileNotFoundError(msg)
+        self.manifest: dict[str, Any] = orjson.loads(manifest_path.read_bytes())
+
+    def describe(self) -> str:
+        return f"export {self.path}"
+
+    def approximate_size(self) -> int:
+        return int(self.manifest.get("size", 0))
+
+    def pages(self) -> Iterator[list[RawRecord]]:
+        page: list[RawRecord] = []
+        with (self.path / "log.jsonl").open("rb") as f:
+            for position, line in enumerate(f):
+                page.append(_export_record(position, line.rstrip(b"\n")))
+                if len(page) >= PAGE:
+                    yield page
+                    page = []
+        if page:
+            yield page
+
+    def checkpoints(self) -> list[SourceCheckpoint]:
+        path = self.path / "checkpoints.jsonl"
+        if not path.exists():
+            return []
+        items = [orjson.loads(line) for line in path.read_bytes().splitlines() if line]
+        return sorted((SourceCheckpoint(int(i["size"]), str(i["note"])) for i in items),
+                      key=lambda c: c.size)
+
+    def head(self) -> Head | None:
+        return None
+
+    def orphans(self) -> list[Orphan]:
+        return []
+
+    def stream_versions_sorted(self) -> Iterator[tuple[UUID, int]] | None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _export_record(position: int, line: bytes) -> RawRecord:
+    """Split a leaf-bytes line into its parts; a line that does not re-assemble to exactly the
+    same bytes is reported as edited (state=None would say deleted, so keep the raw line)."""
+    try:
+        value = orjson.loads(line)
+        index, recorded_at = value["index"], value["recorded_at"]
+        state = line[len(b'{"envelope":') : line.rindex(b',"index":')]
+        if not isinstance(index, int) or leaf_bytes(state, index, recorded_at) != line:
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        return RawRecord(position, None, "", None, None, None, None, None, line)
+    return RawRecord(index, None, recorded_at, None, None, None, None, None, state)

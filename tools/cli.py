@@ -1,0 +1,78 @@
+"""The ``ledger`` command: init, append, checkpoint, verify, export, prove, demo, bench."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from ledger.errors import LedgerError
+from ledger.settings import Settings, SettingsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ledger`` console script; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(database_url=args.db, home=Path(args.home) if args.home else None)
+        return int(args.run(settings, args))
+    except (LedgerError, SettingsError, FileNotFoundError, FileExistsError) as e:
+        print(f"ledger: {e}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from ledger.tools import commands
+
+    parser = argparse.ArgumentParser(prog="ledger", description=__doc__)
+    parser.add_argument("--db", help="database URL (default: $LEDGER_DATABASE_URL or "
+                        "sqlite:///ledger.db)")
+    parser.add_argument("--home", help="key directory (default: $LEDGER_HOME or .ledger)")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create the ledger: keys (0600) and the genesis event")
+    p.add_argument("--origin", required=True, help="checkpoint origin, e.g. ledger.gov.example/city")
+    p.add_argument("--root-org", default="city-gov", help="root organisation id")
+    p.add_argument("--root-org-name", default="City People's Government")
+    p.add_argument("--admin", default="registry-admin-1", help="first administrator's actor id")
+    p.set_defaults(run=commands.init)
+
+    p = sub.add_parser("append", help="append signed envelopes (one JSON per line) from a file")
+    p.add_argument("file", help="file of envelopes, or - for standard input")
+    p.set_defaults(run=commands.append)
+
+    p = sub.add_parser("checkpoint", help="issue and print a signed checkpoint now")
+    p.set_defaults(run=commands.checkpoint)
+
+    p = sub.add_parser("status", help="size, root and latest checkpoint")
+    p.set_defaults(run=commands.status)
+
+    p = sub.add_parser("verify", help="verify a ledger database or export; exit 1 on damage")
+    p.add_argument("--export", help="verify an export directory instead of the database")
+    p.add_argument("--trusted-checkpoint", help="a checkpoint note kept outside the ledger")
+    p.add_argument("--verifier-key", help="pin the ledger's C2SP verifier key")
+    p.add_argument("--workers", type=int, default=0, help="worker processes (default: cores)")
+    p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    p.set_defaults(run=commands.verify)
+
+    p = sub.add_parser("export", help="write the raw log and checkpoints to a directory")
+    p.add_argument("directory")
+    p.set_defaults(run=commands.export)
+
+    p = sub.add_parser("prove", help="print an RFC 9162 inclusion or consistency proof")
+    p.add_argument("kind", choices=["inclusion", "consistency"])
+    p.add_argument("first", type=int, help="leaf index, or old tree size")
+    p.add_argument("second", type=int, help="tree size, or new tree size")
+    p.set_defaults(run=commands.prove)
+
+    p = sub.add_parser("demo", help="initialise a demo ledger, append events, checkpoint, verify")
+    p.set_defaults(run=commands.demo)
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
