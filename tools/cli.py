@@ -7,8 +7,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import orjson
-
 from ledger.errors import LedgerError
 from ledger.settings import Settings, SettingsError
 
@@ -18,7 +16,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_env(database_url=args.db, home=Path(args.home) if args.home else None)
+        settings = Settings.from_env(
+            database_url=args.db, home=Path(args.home) if args.home else None
+        )
         return int(args.run(settings, args))
     except (LedgerError, SettingsError, FileNotFoundError, FileExistsError) as e:
         print(f"ledger: {e}", file=sys.stderr)
@@ -29,13 +29,16 @@ def _parser() -> argparse.ArgumentParser:
     from ledger.tools import commands
 
     parser = argparse.ArgumentParser(prog="ledger", description=__doc__)
-    parser.add_argument("--db", help="database URL (default: $LEDGER_DATABASE_URL or "
-                        "sqlite:///ledger.db)")
+    parser.add_argument(
+        "--db", help="database URL (default: $LEDGER_DATABASE_URL or sqlite:///ledger.db)"
+    )
     parser.add_argument("--home", help="key directory (default: $LEDGER_HOME or .ledger)")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("init", help="create the ledger: keys (0600) and the genesis event")
-    p.add_argument("--origin", required=True, help="checkpoint origin, e.g. ledger.gov.example/city")
+    p.add_argument(
+        "--origin", required=True, help="checkpoint origin, e.g. ledger.gov.example/city"
+    )
     p.add_argument("--root-org", default="city-gov", help="root organisation id")
     p.add_argument("--root-org-name", default="City People's Government")
     p.add_argument("--admin", default="registry-admin-1", help="first administrator's actor id")

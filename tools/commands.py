@@ -1,4 +1,4 @@
-"""Implementations of the ``ledger`` sub-commands (argument parsing is in :mod:`ledger.tools.cli`)."""
+"""The ``ledger`` sub-commands (argument parsing is in :mod:`ledger.tools.cli`)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,21 @@ from ledger.integrity.merkle import Frontier
 from ledger.integrity.signing import SigningKey, b64encode, read_private_key, write_private_key
 from ledger.services.export import export_ledger
 from ledger.settings import Settings
-from ledger.verification import VerifyOptions, verify as run_verify
+from ledger.verification import VerifyOptions
+from ledger.verification import verify as run_verify
 from ledger.verification.engine import print_progress
 from ledger.verification.sources import ExportSource, PostgresSource, Source, SQLiteSource
 
 
 def init(settings: Settings, args: argparse.Namespace) -> int:
     """``ledger init``: keys and genesis; prints the public verifier key, never a private key."""
-    result = init_ledger(settings, origin=args.origin, root_org_id=args.root_org,
-                         root_org_name=args.root_org_name, admin_actor_id=args.admin)
+    result = init_ledger(
+        settings,
+        origin=args.origin,
+        root_org_id=args.root_org,
+        root_org_name=args.root_org_name,
+        admin_actor_id=args.admin,
+    )
     print(f"initialised ledger {result.origin!r} at {settings.database_url}")
     print(f"ledger verifier key (public; give it to auditors): {result.verifier_key}")
     print(f"private keys (0600): {result.ledger_key_path}, {result.admin_key_path}")
@@ -70,12 +76,17 @@ def status(settings: Settings, _: argparse.Namespace) -> int:
     try:
         head = service.store.log.head()
         latest = service.store.log.latest_checkpoint()
-        print(orjson.dumps({
-            "origin": service.registry.origin,
-            "size": head.size,
-            "root_hash": b64encode(Frontier.from_bytes(head.frontier).root()),
-            "latest_checkpoint_size": latest.size if latest else None,
-        }, option=orjson.OPT_INDENT_2).decode())
+        print(
+            orjson.dumps(
+                {
+                    "origin": service.registry.origin,
+                    "size": head.size,
+                    "root_hash": b64encode(Frontier.from_bytes(head.frontier).root()),
+                    "latest_checkpoint_size": latest.size if latest else None,
+                },
+                option=orjson.OPT_INDENT_2,
+            ).decode()
+        )
     finally:
         service.close()
     return 0
@@ -96,9 +107,15 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
     trusted = Path(args.trusted_checkpoint).read_text("utf-8") if args.trusted_checkpoint else None
     source = open_source(settings, args.export)
     try:
-        report = run_verify(source, VerifyOptions(
-            trusted_checkpoint=trusted, verifier_key=args.verifier_key, workers=args.workers,
-            progress=None if args.json else print_progress))
+        report = run_verify(
+            source,
+            VerifyOptions(
+                trusted_checkpoint=trusted,
+                verifier_key=args.verifier_key,
+                workers=args.workers,
+                progress=None if args.json else print_progress,
+            ),
+        )
     finally:
         source.close()
     if sys.stderr.isatty() and not args.json:
@@ -115,8 +132,10 @@ def _print_report(report: object) -> None:
 
     assert isinstance(report, Report)
     if report.ok:
-        print(f"OK: {report.size} events, {report.checkpoints_checked} checkpoint(s) verified "
-              f"in {report.seconds:.2f}s; root {b64encode(report.root)}")
+        print(
+            f"OK: {report.size} events, {report.checkpoints_checked} checkpoint(s) verified "
+            f"in {report.seconds:.2f}s; root {b64encode(report.root)}"
+        )
         return
     first = report.first
     assert first is not None
@@ -145,13 +164,19 @@ def prove(settings: Settings, args: argparse.Namespace) -> int:
         if args.kind == "inclusion":
             entry = service.store.log.entry_at(args.first)
             proof = service.inclusion_proof(args.first, args.second)
-            out = {"index": args.first, "tree_size": args.second,
-                   "leaf_hash": b64encode(entry.leaf_hash) if entry else None,
-                   "proof": [b64encode(h) for h in proof]}
+            out = {
+                "index": args.first,
+                "tree_size": args.second,
+                "leaf_hash": b64encode(entry.leaf_hash) if entry else None,
+                "proof": [b64encode(h) for h in proof],
+            }
         else:
             proof = service.consistency_proof(args.first, args.second)
-            out = {"old_size": args.first, "new_size": args.second,
-                   "proof": [b64encode(h) for h in proof]}
+            out = {
+                "old_size": args.first,
+                "new_size": args.second,
+                "proof": [b64encode(h) for h in proof],
+            }
     finally:
         service.close()
     print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
@@ -162,8 +187,13 @@ def demo(settings: Settings, _: argparse.Namespace) -> int:
     """Initialise (once), register a county office, a clerk and her key, rotate the key,
     checkpoint and verify. Safe to run again: nothing is duplicated."""
     if not (settings.home / ADMIN_KEY_FILE).exists():
-        init_ledger(settings, origin="ledger.demo.example/city", root_org_id="city-gov",
-                    root_org_name="示范市人民政府", admin_actor_id="registry-admin-1")
+        init_ledger(
+            settings,
+            origin="ledger.demo.example/city",
+            root_org_id="city-gov",
+            root_org_name="示范市人民政府",
+            admin_actor_id="registry-admin-1",
+        )
         print(f"initialised a demo ledger at {settings.database_url}")
     service = open_ledger(settings)
     try:
@@ -176,8 +206,10 @@ def demo(settings: Settings, _: argparse.Namespace) -> int:
     finally:
         service.close()
     report = run_verify(open_source(settings, None))
-    print(f"verification: {'OK' if report.ok else 'DAMAGED'} — {report.size} events, "
-          f"{report.checkpoints_checked} checkpoint(s), root {b64encode(report.root)}")
+    print(
+        f"verification: {'OK' if report.ok else 'DAMAGED'} — {report.size} events, "
+        f"{report.checkpoints_checked} checkpoint(s), root {b64encode(report.root)}"
+    )
     return 0 if report.ok else 1
 
 
@@ -185,15 +217,25 @@ def _demo_registry(settings: Settings, service: object) -> None:
     from ledger.services.ledger import LedgerService
 
     assert isinstance(service, LedgerService)
-    admin = EnvelopeSigner(read_private_key(settings.home / ADMIN_KEY_FILE), "registry-admin-1",
-                           REGISTRY_ADMIN, "city-gov")
+    admin = EnvelopeSigner(
+        read_private_key(settings.home / ADMIN_KEY_FILE),
+        "registry-admin-1",
+        REGISTRY_ADMIN,
+        "city-gov",
+    )
     version = service.registry.version
 
     def registry(event_type: str, payload: dict[str, object]) -> None:
         nonlocal version
-        result = service.append(admin.sign(event_type=event_type, stream_type="registry",
-                                           stream_id="registry", expected_version=version,
-                                           payload=payload))
+        result = service.append(
+            admin.sign(
+                event_type=event_type,
+                stream_type="registry",
+                stream_id="registry",
+                expected_version=version,
+                payload=payload,
+            )
+        )
         version += 1
         print(f"  #{result.receipt.index:<3} {event_type:<24} receipt signed by the ledger")
 
@@ -203,13 +245,41 @@ def _demo_registry(settings: Settings, service: object) -> None:
         if not path.exists():
             write_private_key(path, key)
     print("appending signed registry events:")
-    registry("OrganisationRegistered", {"org_id": "county-civil-affairs", "kind": "DEPARTMENT",
-                                        "parent_org_id": "city-gov", "name": "示范县民政局"})
-    registry("ActorRegistered", {"actor_id": "clerk-1", "org_id": "county-civil-affairs",
-                                 "kind": "PERSON", "person_ref": "staff-0001"})
+    registry(
+        "OrganisationRegistered",
+        {
+            "org_id": "county-civil-affairs",
+            "kind": "DEPARTMENT",
+            "parent_org_id": "city-gov",
+            "name": "示范县民政局",
+        },
+    )
+    registry(
+        "ActorRegistered",
+        {
+            "actor_id": "clerk-1",
+            "org_id": "county-civil-affairs",
+            "kind": "PERSON",
+            "person_ref": "staff-0001",
+        },
+    )
     for key in (clerk_key, rotated):
-        registry("SigningKeyRegistered", {"key_id": key.key_id, "algorithm": "Ed25519",
-                                          "public_key": key.public.to_b64(), "actor_id": "clerk-1"})
+        registry(
+            "SigningKeyRegistered",
+            {
+                "key_id": key.key_id,
+                "algorithm": "Ed25519",
+                "public_key": key.public.to_b64(),
+                "actor_id": "clerk-1",
+            },
+        )
     registry("SigningKeyRevoked", {"key_id": clerk_key.key_id, "reason": "ROTATION"})
-    registry("ActorRoleGranted", {"actor_id": "clerk-1", "role": "township_intake_clerk",
-                                  "org_id": "county-civil-affairs", "include_descendants": True})
+    registry(
+        "ActorRoleGranted",
+        {
+            "actor_id": "clerk-1",
+            "role": "township_intake_clerk",
+            "org_id": "county-civil-affairs",
+            "include_descendants": True,
+        },
+    )

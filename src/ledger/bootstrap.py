@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +62,7 @@ def init_ledger(
     """
     home = settings.home
     home.mkdir(parents=True, exist_ok=True)
-    os.chmod(home, 0o700)
+    home.chmod(0o700)
     ledger_path, admin_path = home / LEDGER_KEY_FILE, home / ADMIN_KEY_FILE
     store = open_store(settings)
     try:
@@ -73,8 +72,9 @@ def init_ledger(
         store.close()
     for path in (ledger_path, admin_path):
         if path.exists():
-            raise LedgerStateError(f"{path} already exists; refusing to overwrite a key",
-                                   code="REG-1", path=str(path))
+            raise LedgerStateError(
+                f"{path} already exists; refusing to overwrite a key", code="REG-1", path=str(path)
+            )
     ledger_key, admin_key = SigningKey.generate(), SigningKey.generate()
     write_private_key(ledger_path, ledger_key)
     write_private_key(admin_path, admin_key)
@@ -95,8 +95,9 @@ def init_ledger(
             "admin_public_key": admin_key.public.to_b64(),
         },
     )
-    service = LedgerService(open_store(settings), ledger_key,
-                            checkpoint_every=settings.checkpoint_every)
+    service = LedgerService(
+        open_store(settings), ledger_key, checkpoint_every=settings.checkpoint_every
+    )
     try:
         service.append(genesis)
         service.issue_checkpoint()

@@ -77,7 +77,7 @@ class DuplicateEventError(LedgerError):
     code = "ENV-4"
 
 
-class RuleViolation(LedgerError):
+class RuleViolation(LedgerError):  # noqa: N818 - the domain term: an invariant was violated
     """A hard business invariant refused a decision; ``code`` is the invariant ID."""
 
     code = "RULE"

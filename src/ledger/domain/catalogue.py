@@ -35,7 +35,7 @@ Check = Callable[[Any], str | None]
 
 
 def _identifier(max_len: int = 128) -> Check:
-    pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,%d}" % (max_len - 1))
+    pattern = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:\-]{{0,{max_len - 1}}}")
 
     def check(value: Any) -> str | None:
         if not isinstance(value, str):
@@ -293,6 +293,34 @@ REGISTRY_EVENTS: tuple[EventSpec, ...] = (
 )
 
 
+def _base64_hash(value: Any) -> str | None:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9+/]{43}=", value):
+        return "must be a 32-byte hash in standard base64 (44 characters)"
+    return None
+
+
+SYSTEM_EVENTS: tuple[EventSpec, ...] = (
+    EventSpec(
+        "IntegrityVerificationRun",
+        1,
+        "verification",
+        Kind.SYSTEM,
+        frozenset({"integrity_verifier"}),
+        {
+            "run_id": IDENTIFIER,
+            "tree_size": _integer(),
+            "root_hash": _base64_hash,
+            "result": _one_of("PASS", "FAIL"),
+            "findings_count": _integer(),
+            "first_damage_kind": _nullable(_text(64)),
+            "first_damage_index": _nullable(_integer()),
+        },
+        "A periodic verification script's result, so that skipped or failed runs are visible "
+        "(domain.md §8).",
+    ),
+)
+
+
 class Catalogue:
     """Lookup of event specs by ``(event_type, schema_version)``."""
 
@@ -330,4 +358,4 @@ class Catalogue:
         return list(self._specs.values())
 
 
-DEFAULT_CATALOGUE = Catalogue(REGISTRY_EVENTS)
+DEFAULT_CATALOGUE = Catalogue(REGISTRY_EVENTS + SYSTEM_EVENTS)

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.domain.catalogue import REGISTRY_ADMIN, EventSpec
-from ledger.errors import AuthorizationError, LedgerStateError, RuleViolation, SignatureRejectedError
+from ledger.errors import (
+    AuthorizationError,
+    LedgerStateError,
+    RuleViolation,
+    SignatureRejectedError,
+)
 
 
 @dataclass
@@ -173,48 +178,98 @@ class Registry:
             checker(self, payload)
 
     def _decide_org(self, p: Mapping[str, Any]) -> None:
-        _refuse_if(p["org_id"] in self.organisations, "REG-2", "organisation already registered",
-                   org_id=p["org_id"])
+        _refuse_if(
+            p["org_id"] in self.organisations,
+            "REG-2",
+            "organisation already registered",
+            org_id=p["org_id"],
+        )
         parent = p["parent_org_id"]
-        _refuse_if(parent is not None and parent not in self.organisations, "REG-3",
-                   "parent organisation is not registered", parent_org_id=parent)
+        _refuse_if(
+            parent is not None and parent not in self.organisations,
+            "REG-3",
+            "parent organisation is not registered",
+            parent_org_id=parent,
+        )
 
     def _decide_actor(self, p: Mapping[str, Any]) -> None:
-        _refuse_if(p["actor_id"] in self.actors, "REG-2", "actor already registered",
-                   actor_id=p["actor_id"])
-        _refuse_if(p["org_id"] not in self.organisations, "REG-3",
-                   "the actor's organisation is not registered", org_id=p["org_id"])
+        _refuse_if(
+            p["actor_id"] in self.actors,
+            "REG-2",
+            "actor already registered",
+            actor_id=p["actor_id"],
+        )
+        _refuse_if(
+            p["org_id"] not in self.organisations,
+            "REG-3",
+            "the actor's organisation is not registered",
+            org_id=p["org_id"],
+        )
 
     def _decide_key(self, p: Mapping[str, Any]) -> None:
         # One key, one actor, forever (V13): a key id is never re-registered, even after revocation.
         existing = self.keys.get(p["key_id"])
-        _refuse_if(existing is not None, "REG-4", "signing key already registered",
-                   key_id=p["key_id"], bound_actor_id=existing.actor_id if existing else None)
-        _refuse_if(p["actor_id"] not in self.actors, "REG-3",
-                   "the key's actor is not registered", actor_id=p["actor_id"])
+        _refuse_if(
+            existing is not None,
+            "REG-4",
+            "signing key already registered",
+            key_id=p["key_id"],
+            bound_actor_id=existing.actor_id if existing else None,
+        )
+        _refuse_if(
+            p["actor_id"] not in self.actors,
+            "REG-3",
+            "the key's actor is not registered",
+            actor_id=p["actor_id"],
+        )
 
     def _decide_revocation(self, p: Mapping[str, Any]) -> None:
         record = self.keys.get(p["key_id"])
         _refuse_if(record is None, "REG-5", "cannot revoke an unregistered key", key_id=p["key_id"])
-        _refuse_if(record is not None and record.revoked_at is not None, "REG-5",
-                   "key is already revoked", key_id=p["key_id"])
-        _refuse_if(p["key_id"] == self._ledger_key_id(), "REG-6",
-                   "the ledger's own key is rotated by re-initialising, not by revocation",
-                   key_id=p["key_id"])
+        _refuse_if(
+            record is not None and record.revoked_at is not None,
+            "REG-5",
+            "key is already revoked",
+            key_id=p["key_id"],
+        )
+        _refuse_if(
+            p["key_id"] == self._ledger_key_id(),
+            "REG-6",
+            "the ledger's own key is rotated by re-initialising, not by revocation",
+            key_id=p["key_id"],
+        )
 
     def _decide_grant(self, p: Mapping[str, Any]) -> None:
-        _refuse_if(p["actor_id"] not in self.actors, "REG-3", "actor is not registered",
-                   actor_id=p["actor_id"])
-        _refuse_if(p["org_id"] not in self.organisations, "REG-3",
-                   "organisation is not registered", org_id=p["org_id"])
-        _refuse_if((p["actor_id"], p["role"], p["org_id"]) in self.grants, "REG-7",
-                   "role already granted", actor_id=p["actor_id"], role=p["role"],
-                   org_id=p["org_id"])
+        _refuse_if(
+            p["actor_id"] not in self.actors,
+            "REG-3",
+            "actor is not registered",
+            actor_id=p["actor_id"],
+        )
+        _refuse_if(
+            p["org_id"] not in self.organisations,
+            "REG-3",
+            "organisation is not registered",
+            org_id=p["org_id"],
+        )
+        _refuse_if(
+            (p["actor_id"], p["role"], p["org_id"]) in self.grants,
+            "REG-7",
+            "role already granted",
+            actor_id=p["actor_id"],
+            role=p["role"],
+            org_id=p["org_id"],
+        )
 
     def _decide_role_revocation(self, p: Mapping[str, Any]) -> None:
-        _refuse_if((p["actor_id"], p["role"], p["org_id"]) not in self.grants, "REG-8",
-                   "no such role grant to revoke", actor_id=p["actor_id"], role=p["role"],
-                   org_id=p["org_id"])
+        _refuse_if(
+            (p["actor_id"], p["role"], p["org_id"]) not in self.grants,
+            "REG-8",
+            "no such role grant to revoke",
+            actor_id=p["actor_id"],
+            role=p["role"],
+            org_id=p["org_id"],
+        )
 
     def _ledger_key_id(self) -> str | None:
         for record in self.keys.values():
@@ -225,7 +280,12 @@ class Registry:
     # ------------------------------------------------------------------ evolution
 
     def apply(
-        self, event_type: str, payload: Mapping[str, Any], position: int, *, derived_key_ids: Mapping[str, str]
+        self,
+        event_type: str,
+        payload: Mapping[str, Any],
+        position: int,
+        *,
+        derived_key_ids: Mapping[str, str],
     ) -> None:
         """Fold one registry event recorded at ``position`` into the state.
 

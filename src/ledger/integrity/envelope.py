@@ -63,9 +63,7 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 _KEY_ID = re.compile(r"[0-9a-f]{64}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # RFC 3339 date-time with an explicit offset (Z or ±hh:mm); fractional seconds optional.
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})"
-)
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +137,7 @@ def leaf_bytes(stored_envelope: bytes, index: int, recorded_at: str) -> bytes:
 
 
 def format_recorded_at(moment: datetime) -> str:
-    """The ledger's clock format: UTC, microseconds, ``Z`` (e.g. ``2026-01-02T03:04:05.000006Z``)."""
+    """The ledger's clock: UTC, microseconds, ``Z`` (``2026-01-02T03:04:05.000006Z``)."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -175,7 +173,11 @@ def envelope_from_object(value: Any) -> Envelope:
     except Base64Error as e:
         _fail("/signature", f"signature is not canonical standard base64: {e}", "bad_base64")
     if len(signature) != 64:
-        _fail("/signature", f"an Ed25519 signature is 64 bytes, got {len(signature)}", "bad_signature_length")
+        _fail(
+            "/signature",
+            f"an Ed25519 signature is 64 bytes, got {len(signature)}",
+            "bad_signature_length",
+        )
     return Envelope(fields=value, signature=signature)
 
 
@@ -183,7 +185,9 @@ def _check_top_level(v: Mapping[str, Any]) -> None:
     _expect(v, "protocol", lambda x: x == PROTOCOL, f'must be "{PROTOCOL}"')
     _expect(v, "event_id", _is_uuid, "must be a lowercase hyphenated UUID")
     _expect(v, "event_type", _matches(_EVENT_TYPE), "must be a PascalCase type name")
-    _expect(v, "schema_version", lambda x: _is_int(x) and 1 <= x <= 1000, "must be an integer 1..1000")
+    _expect(
+        v, "schema_version", lambda x: _is_int(x) and 1 <= x <= 1000, "must be an integer 1..1000"
+    )
     _expect(v, "stream_type", _matches(_STREAM_TYPE), "must match [a-z][a-z0-9_]{0,31}")
     _expect(v, "stream_id", _matches(_ID), "must match [A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
     _expect(v, "expected_version", lambda x: _is_int(x) and x >= 0, "must be an integer >= 0")
@@ -210,8 +214,20 @@ def _check_attachment(a: Any, path: str) -> None:
     if not isinstance(a, dict):
         _fail(path, "an attachment must be an object", "wrong_type")
     _check_keys(a, ATTACHMENT_FIELDS, path)
-    _expect(a, "name", lambda x: isinstance(x, str) and 0 < len(x) <= 255, "must be 1..255 chars", prefix=path)
-    _expect(a, "media_type", lambda x: isinstance(x, str) and "/" in x, "must be a media type", prefix=path)
+    _expect(
+        a,
+        "name",
+        lambda x: isinstance(x, str) and 0 < len(x) <= 255,
+        "must be 1..255 chars",
+        prefix=path,
+    )
+    _expect(
+        a,
+        "media_type",
+        lambda x: isinstance(x, str) and "/" in x,
+        "must be a media type",
+        prefix=path,
+    )
     _expect(a, "sha256", _matches(_SHA256_HEX), "must be 64 lowercase hex characters", prefix=path)
     _expect(a, "size", lambda x: _is_int(x) and x >= 0, "must be an integer >= 0", prefix=path)
 
@@ -230,8 +246,11 @@ def _check_json_values(value: Any, path: str, depth: int) -> None:
     if depth > MAX_DEPTH:
         _fail(path, f"nesting deeper than {MAX_DEPTH}", "too_deep")
     if isinstance(value, float):
-        _fail(path, "binary floating-point numbers are not allowed (use integer fen or a "
-              "decimal string)", "float_not_allowed")
+        _fail(
+            path,
+            "binary floating-point numbers are not allowed (use integer fen or a decimal string)",
+            "float_not_allowed",
+        )
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
         _fail(path, "integer outside ±(2^53-1) (RFC 7493 I-JSON)", "unsafe_integer")
     if isinstance(value, str) and len(value) > MAX_STRING:

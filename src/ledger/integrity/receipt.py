@@ -17,8 +17,18 @@ from ledger.integrity.signing import Base64Error, SigningKey, VerifyKey, b64deco
 
 RECEIPT_TYPE = "ledger/v1/receipt"
 RECEIPT_FIELDS = frozenset(
-    {"type", "origin", "event_id", "index", "recorded_at", "leaf_hash", "tree_size", "root_hash",
-     "key_id", "signature"}
+    {
+        "type",
+        "origin",
+        "event_id",
+        "index",
+        "recorded_at",
+        "leaf_hash",
+        "tree_size",
+        "root_hash",
+        "key_id",
+        "signature",
+    }
 )
 
 
@@ -81,11 +91,13 @@ def sign_receipt(
 ) -> Receipt:
     """Build and sign a receipt. Ed25519 is deterministic: the same inputs give the same bytes,
     so a retried append gets back exactly its original receipt."""
-    draft = Receipt(origin, event_id, index, recorded_at, leaf_hash, tree_size, root_hash,
-                    key.key_id, b"")
+    draft = Receipt(
+        origin, event_id, index, recorded_at, leaf_hash, tree_size, root_hash, key.key_id, b""
+    )
     signature = key.sign(canonicalize_checked(draft.unsigned()))
-    return Receipt(origin, event_id, index, recorded_at, leaf_hash, tree_size, root_hash,
-                   key.key_id, signature)
+    return Receipt(
+        origin, event_id, index, recorded_at, leaf_hash, tree_size, root_hash, key.key_id, signature
+    )
 
 
 def receipt_from_dict(data: Mapping[str, Any]) -> Receipt:

@@ -7,7 +7,13 @@ registry rules REG-*).
 
 from __future__ import annotations
 
-from ledger.domain.catalogue import REGISTRY_ADMIN, REGISTRY_STREAM, Catalogue, EventSpec, validate_payload
+from ledger.domain.catalogue import (
+    REGISTRY_ADMIN,
+    REGISTRY_STREAM,
+    Catalogue,
+    EventSpec,
+    validate_payload,
+)
 from ledger.domain.registry import Registry
 from ledger.errors import SchemaError, SignatureRejectedError
 from ledger.integrity.envelope import Envelope
@@ -132,8 +138,9 @@ def _check_key_registration(env: Envelope) -> None:
     try:
         key = VerifyKey.from_b64(env.payload["public_key"])
     except KeyFormatError as e:
-        raise SchemaError(f"SigningKeyRegistered.public_key is not a usable Ed25519 key: {e}",
-                          field="public_key") from e
+        raise SchemaError(
+            f"SigningKeyRegistered.public_key is not a usable Ed25519 key: {e}", field="public_key"
+        ) from e
     if key.key_id != env.payload["key_id"]:
         raise SchemaError(
             "SigningKeyRegistered.key_id must be the SHA-256 hex of the public key",

@@ -37,8 +37,13 @@ SaveFn = Callable[[list[LedgerEvent], AppendBatch], None]
 class GroupCommitter:
     """Commits :class:`Pending` events in shared transactions (see module docstring)."""
 
-    def __init__(self, save: SaveFn, *, max_batch: int = 256,
-                 after_commit: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        save: SaveFn,
+        *,
+        max_batch: int = 256,
+        after_commit: Callable[[int], None] | None = None,
+    ) -> None:
         self._save = save
         self._max_batch = max_batch
         self._after_commit = after_commit
@@ -84,8 +89,12 @@ class GroupCommitter:
         if first.is_registry:
             return [self._queue.pop(0)]
         n = 1
-        while (n < len(self._queue) and n < self._max_batch and not self._queue[n].is_registry
-               and self._queue[n].registry_version == first.registry_version):
+        while (
+            n < len(self._queue)
+            and n < self._max_batch
+            and not self._queue[n].is_registry
+            and self._queue[n].registry_version == first.registry_version
+        ):
             n += 1
         batch, self._queue[:n] = self._queue[:n], []
         return batch

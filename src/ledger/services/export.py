@@ -42,8 +42,11 @@ def export_ledger(service: LedgerService, directory: Path) -> dict[str, object]:
             start = entries[-1].index + 1
     with (directory / "checkpoints.jsonl").open("wb") as out:
         for checkpoint in service.store.log.checkpoints():
-            record = {"size": checkpoint.size, "issued_at": checkpoint.issued_at,
-                      "note": checkpoint.note}
+            record = {
+                "size": checkpoint.size,
+                "issued_at": checkpoint.issued_at,
+                "note": checkpoint.note,
+            }
             out.write(orjson.dumps(record) + b"\n")
     registry = service.registry
     manifest: dict[str, object] = {
@@ -53,7 +56,9 @@ def export_ledger(service: LedgerService, directory: Path) -> dict[str, object]:
         "root_hash": b64encode(frontier.root()),
         "verifier_key": format_verifier_key(
             registry.origin or "", b64decode_strict(registry.ledger_public_key or "")
-        ) if registry.origin else None,
+        )
+        if registry.origin
+        else None,
         "exported_at": format_recorded_at(datetime.now(UTC)),
     }
     (directory / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))

@@ -35,7 +35,13 @@ from ledger.integrity.signing import SigningKey
 from ledger.services.authority import KeyCache, apply_registry_event, authorize, check_schema
 from ledger.services.committer import GroupCommitter, Pending
 from ledger.store.application import LedgerStore
-from ledger.store.records import AppendBatch, AppendOutcome, LedgerEvent, StoredCheckpoint, stream_uuid
+from ledger.store.records import (
+    AppendBatch,
+    AppendOutcome,
+    LedgerEvent,
+    StoredCheckpoint,
+    stream_uuid,
+)
 from ledger.store.tree import EventIdTakenError, StaleRegistryError, StreamGapError
 
 log = logging.getLogger(__name__)
@@ -124,8 +130,12 @@ class LedgerService:
         """:meth:`append` for an already-parsed envelope."""
         spec = check_schema(self.catalogue, env)
         stored = env.canonical_bytes()
-        event = LedgerEvent(stream_uuid(env.stream_type, env.stream_id), env.expected_version + 1,
-                            env.event_type, stored)
+        event = LedgerEvent(
+            stream_uuid(env.stream_type, env.stream_id),
+            env.expected_version + 1,
+            env.event_type,
+            stored,
+        )
         is_registry = spec.stream_type == REGISTRY_STREAM[0]
         for _ in range(_STALE_RETRIES):
             version = self._authorize(env, spec)
@@ -208,8 +218,16 @@ class LedgerService:
         entry = self.store.log.entry_at(index)
         if entry is None or entry.event_id is None:
             raise LedgerStateError(f"no event at log index {index}", code="NOT_FOUND", index=index)
-        return self._receipt(AppendOutcome(entry.event_id, entry.index, entry.recorded_at,
-                                           entry.leaf_hash, entry.index + 1, entry.root))
+        return self._receipt(
+            AppendOutcome(
+                entry.event_id,
+                entry.index,
+                entry.recorded_at,
+                entry.leaf_hash,
+                entry.index + 1,
+                entry.root,
+            )
+        )
 
     # ------------------------------------------------------------------ checkpoints
 

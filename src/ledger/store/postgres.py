@@ -17,6 +17,7 @@ from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
+from psycopg.sql import SQL
 
 from ledger.store.reads import LogReads
 from ledger.store.records import AppendBatch, Head, StoredCheckpoint
@@ -26,7 +27,9 @@ from ledger.store.tree import EMPTY_HEAD, EventIdTakenError, StreamGapError, pla
 class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
     """Application recorder that also maintains the gap-free log and the Merkle head."""
 
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         prefix = events_table_name.removesuffix("_events")
         schema = datastore.schema
@@ -35,7 +38,9 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
         self.checkpoint_table = f'"{schema}"."{prefix}_checkpoints"'
         self._events_qualified = f'"{schema}"."{events_table_name}"'
         self.sql_create_statements.extend(
-            [
+            # Table names are built above from the schema and app name, never from input.
+            SQL(statement).format()
+            for statement in [
                 f"CREATE TABLE IF NOT EXISTS {self.log_table} ("
                 "log_index bigint PRIMARY KEY, "
                 "notification_id bigint NOT NULL UNIQUE, "
@@ -65,8 +70,16 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
             f"SELECT size, frontier, registry_version, last_recorded_at FROM {self.head_table}"
         )
         row = curs.fetchone()
-        head = Head(row["size"], bytes(row["frontier"]), row["registry_version"],
-                    row["last_recorded_at"]) if row else EMPTY_HEAD
+        head = (
+            Head(
+                row["size"],
+                bytes(row["frontier"]),
+                row["registry_version"],
+                row["last_recorded_at"],
+            )
+            if row
+            else EMPTY_HEAD
+        )
         plan = plan_append(head, stored_events, ids, batch)
         curs.executemany(
             f"INSERT INTO {self.log_table} VALUES (%s,%s,%s,%s,%s,%s)",
@@ -79,7 +92,8 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
         curs.execute(
             f"INSERT INTO {self.head_table} VALUES (1,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET "
             "size=excluded.size, frontier=excluded.frontier, "
-            "registry_version=excluded.registry_version, last_recorded_at=excluded.last_recorded_at",
+            "registry_version=excluded.registry_version, "
+            "last_recorded_at=excluded.last_recorded_at",
             (h.size, h.frontier, h.registry_version, h.last_recorded_at),
         )
         return ids
@@ -95,8 +109,11 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
         taken = curs.fetchone()
         if taken is not None:
             raise EventIdTakenError(taken["event_id"])
-        needed = [(s.originator_id, s.originator_version - 1) for s in stored_events
-                  if s.originator_version > 1]
+        needed = [
+            (s.originator_id, s.originator_version - 1)
+            for s in stored_events
+            if s.originator_version > 1
+        ]
         if not needed:
             return
         curs.execute(

@@ -70,7 +70,9 @@ class LogReads:
         """Up to ``limit`` entries from log index ``start``, in log order."""
         return [
             _entry(r)
-            for r in self._q(_ENTRY + "WHERE l.log_index >= ? ORDER BY l.log_index LIMIT ?", start, limit)
+            for r in self._q(
+                _ENTRY + "WHERE l.log_index >= ? ORDER BY l.log_index LIMIT ?", start, limit
+            )
         ]
 
     def entry_at(self, index: int) -> LogEntry | None:

@@ -101,7 +101,9 @@ class LogEntry:
 
     @property
     def event_type(self) -> str:
-        return self.topic[len(TOPIC_PREFIX) :] if self.topic.startswith(TOPIC_PREFIX) else self.topic
+        return (
+            self.topic[len(TOPIC_PREFIX) :] if self.topic.startswith(TOPIC_PREFIX) else self.topic
+        )
 
 
 @dataclass(frozen=True, slots=True)

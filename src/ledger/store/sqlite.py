@@ -30,7 +30,6 @@ HEAD_TABLE = "ledger_head"
 CHECKPOINT_TABLE = "ledger_checkpoints"
 
 
-
 class DurableSQLiteConnectionPool(SQLiteConnectionPool):
     """Connections with ``synchronous=FULL``: an acknowledged commit survives power loss.
 
@@ -100,7 +99,8 @@ class LedgerSQLiteRecorder(LogReads, SQLiteApplicationRecorder):
         c.execute(
             f"INSERT INTO {HEAD_TABLE} VALUES (1,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
             "size=excluded.size, frontier=excluded.frontier, "
-            "registry_version=excluded.registry_version, last_recorded_at=excluded.last_recorded_at",
+            "registry_version=excluded.registry_version, "
+            "last_recorded_at=excluded.last_recorded_at",
             (h.size, h.frontier, h.registry_version, h.last_recorded_at),
         )
         return ids

@@ -84,9 +84,12 @@ def plan_append(
     Raises:
         StaleRegistryError: the registry moved since the batch was authorised.
     """
-    if batch is not None and batch.registry_version is not None:
-        if head.registry_version != batch.registry_version:
-            raise StaleRegistryError(batch.registry_version, head.registry_version)
+    if (
+        batch is not None
+        and batch.registry_version is not None
+        and head.registry_version != batch.registry_version
+    ):
+        raise StaleRegistryError(batch.registry_version, head.registry_version)
     frontier = Frontier.from_bytes(head.frontier)
     recorded_at = ledger_clock(head.last_recorded_at)
     event_ids: Sequence[str | None] = batch.event_ids if batch else [None] * len(stored_events)

@@ -180,7 +180,7 @@ class PostgresSource(_SQLSource):
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._conn.cursor() as c:
-            c.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+            c.execute(sql.replace("?", "%s"), params)
             return c.fetchall()
 
     def close(self) -> None:
