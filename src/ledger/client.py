@@ -19,8 +19,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from ledger.integrity.envelope import PROTOCOL
-from ledger.integrity.jcs import canonicalize
+from ledger.integrity.envelope import PROTOCOL, check_json_values
+from ledger.integrity.jcs import canonicalize_checked
 from ledger.integrity.signing import SigningKey, b64encode
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
@@ -84,9 +84,12 @@ class EnvelopeSigner:
             "payload": dict(payload),
             "attachments": [dict(a) for a in attachments],
         }
-        envelope["signature"] = b64encode(self.key.sign(canonicalize(envelope)))
+        # Refuse floats and unsafe integers here, which is also the precondition of the fast
+        # canonicaliser (orjson with sorted keys; RFC 8785-identical on such values).
+        check_json_values(envelope)
+        envelope["signature"] = b64encode(self.key.sign(canonicalize_checked(envelope)))
         return envelope
 
     def sign(self, **kwargs: Any) -> bytes:
         """The signed envelope as canonical JSON bytes, ready to submit."""
-        return canonicalize(self.build(**kwargs))
+        return canonicalize_checked(self.build(**kwargs))

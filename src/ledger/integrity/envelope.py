@@ -166,7 +166,7 @@ def envelope_from_object(value: Any) -> Envelope:
     if not isinstance(value, dict):
         _fail("", "the envelope must be a JSON object", "wrong_type")
     _check_keys(value, ENVELOPE_FIELDS, "")
-    _check_json_values(value, "", 0)
+    check_json_values(value, "", 0)
     _check_top_level(value)
     try:
         signature = b64decode_strict(value["signature"])
@@ -241,7 +241,7 @@ def _check_keys(obj: Mapping[str, Any], required: frozenset[str], path: str) -> 
         _fail(path, f"unexpected field(s): {', '.join(extra)}", "unexpected_field", fields=extra)
 
 
-def _check_json_values(value: Any, path: str, depth: int) -> None:
+def check_json_values(value: Any, path: str = "", depth: int = 0) -> None:
     """Refuse floats, unsafe integers, over-long strings and over-deep nesting anywhere."""
     if depth > MAX_DEPTH:
         _fail(path, f"nesting deeper than {MAX_DEPTH}", "too_deep")
@@ -257,10 +257,10 @@ def _check_json_values(value: Any, path: str, depth: int) -> None:
         _fail(path, f"string longer than {MAX_STRING} characters", "string_too_long")
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_json_values(item, f"{path}/{key}", depth + 1)
+            check_json_values(item, f"{path}/{key}", depth + 1)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _check_json_values(item, f"{path}/{i}", depth + 1)
+            check_json_values(item, f"{path}/{i}", depth + 1)
 
 
 def _expect(obj: Mapping[str, Any], name: str, ok: Any, why: str, *, prefix: str = "") -> None:

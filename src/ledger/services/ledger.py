@@ -150,6 +150,10 @@ class LedgerService:
             except StreamGapError as e:
                 raise self._concurrency_error(env, e) from e
             except IntegrityError as e:
+                # The stream-version key is checked before the event id, so a retried
+                # envelope lands here too: tell the two apart by the event id.
+                if self.store.log.entry_by_event_id(env.event_id) is not None:
+                    return self._retried(env, stored)
                 raise self._concurrency_error(env, e) from e
             if is_registry:
                 self.refresh_registry()

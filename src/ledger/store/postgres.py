@@ -13,8 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL
@@ -57,6 +63,40 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
                 "issued_at text NOT NULL, note text NOT NULL)",
             ]
         )
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert events and advance the tree in one transaction.
+
+        Why we override: eventsourcing 9.5.6 catches an exception raised after the INSERT
+        *inside* the ``conn.transaction()`` block and re-raises it only after the block has
+        committed. A refusal raised by our hook (stale registry, reused event id, stream gap)
+        would then commit the event rows without their log rows. Here the exception leaves
+        the transaction block, so psycopg rolls the whole transaction back.
+        """
+        if not stored_events:
+            return []
+        exc: Exception | None = None
+        notification_ids: Sequence[int] | None = None
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline() as pipeline:
+                try:
+                    with conn.transaction(), conn.cursor() as curs:
+                        self._insert_stored_events(curs, stored_events, **kwargs)
+                        # Sync now so a uniqueness violation surfaces here.
+                        pipeline.sync()
+                        notification_ids = self._fetch_ids_after_insert_events(
+                            curs, stored_events, **kwargs
+                        )
+                except Exception as e:  # noqa: BLE001 - re-raised below, outside the pipeline
+                    exc = e
+            if exc is not None:
+                # Still inside get_connection(), which translates psycopg errors into
+                # eventsourcing's (UniqueViolation -> IntegrityError).
+                raise exc
+        return notification_ids
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

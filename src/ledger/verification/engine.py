@@ -288,9 +288,19 @@ def _check_record_result(run: _Run, record: RawRecord, result: Checked) -> None:
         run.add(Damage.EDITED, record.index, result.problem)
         return
     if result.problem is not None:
-        kind = Damage.REORDERED if result.problem_kind == "reordered" else Damage.EDITED
+        kind = Damage.REORDERED if _moved(run, record, result) else Damage.EDITED
         run.add(kind, record.index, result.problem, event_id=result.event_id)
     _check_authority(run, record.index, result)
+
+
+def _moved(run: _Run, record: RawRecord, result: Checked) -> bool:
+    """An authentic envelope out of place was *moved* only if the log records its event id at
+    another position; a validly signed envelope the log never recorded elsewhere (an insider
+    re-signing an event in place) was substituted, i.e. edited."""
+    if result.problem_kind != "reordered":
+        return False
+    logged_at = run.source.log_index_of(result.event_id)
+    return logged_at is not None and logged_at != record.index
 
 
 def _check_authority(run: _Run, index: int, result: Checked) -> None:

@@ -73,7 +73,8 @@ def check_record(record: RawRecord, keys: Mapping[str, VerifyKey]) -> Checked:
         misplaced = misplaced or "the stored leaf hash does not match the recomputed leaf"
     kind = None
     if misplaced:
-        # An authentic envelope in the wrong place was moved; anything else was altered.
+        # An authentic envelope in the wrong place may have been moved (the engine confirms it
+        # from the log's event ids); anything else was altered.
         kind = "reordered" if signature_ok else "edited"
     return Checked(
         index=record.index,

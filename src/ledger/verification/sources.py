@@ -48,6 +48,7 @@ class Source(Protocol):
     def head(self) -> Head | None: ...
     def orphans(self) -> list[Orphan]: ...
     def stream_versions_sorted(self) -> Iterator[tuple[UUID, int]] | None: ...
+    def log_index_of(self, event_id: str) -> int | None: ...
     def close(self) -> None: ...
 
 
@@ -134,6 +135,11 @@ class _SQLSource:
             for r in rows:
                 yield self._uuid(r[0]), r[1]
             last = (rows[-1][0], rows[-1][1])
+
+    def log_index_of(self, event_id: str) -> int | None:
+        """The log index whose log row records ``event_id`` (None if no row does)."""
+        rows = self._query(f"SELECT log_index FROM {self.log} WHERE event_id = ?", (event_id,))
+        return int(rows[0][0]) if rows else None
 
 
 class SQLiteSource(_SQLSource):
@@ -237,6 +243,10 @@ class ExportSource:
         return []
 
     def stream_versions_sorted(self) -> Iterator[tuple[UUID, int]] | None:
+        return None
+
+    def log_index_of(self, event_id: str) -> int | None:
+        # An export has no log rows beside the leaf bytes, so nothing is ever misplaced.
         return None
 
     def close(self) -> None:
