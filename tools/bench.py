@@ -215,6 +215,7 @@ def bench_ledger_single(settings: Settings, key: bytes, n: int) -> float:
 
 def _concurrent_worker(settings: Settings, key: bytes, threads: int, per_thread: int,
                        ready: Any, go: Any, out: Any) -> None:
+    sys.setswitchinterval(float(os.environ.get("LEDGER_SWITCH", "0.005")))
     raws = _signed(key, threads * per_thread, f"conc-{uuid.uuid4().hex[:6]}")
     service = open_ledger(settings)
     chunks = [raws[i::threads] for i in range(threads)]
@@ -231,7 +232,11 @@ def _concurrent_worker(settings: Settings, key: bytes, threads: int, per_thread:
         w.start()
     for w in workers:
         w.join()
-    out.put((len(raws), start, time.perf_counter()))
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out.put((len(raws), start, time.perf_counter(),
+             (*service.group_commit_stats(), round(usage.ru_utime, 2), round(usage.ru_stime, 2))))
     service.close()
 
 
@@ -251,6 +256,8 @@ def bench_ledger_concurrent(settings: Settings, key: bytes, per_thread: int) -> 
     for p in procs:
         p.join()
     total = sum(r[0] for r in results)
+    if os.environ.get("LEDGER_BENCH_DEBUG"):
+        print("group commit (transactions, events) per process:", [r[3] for r in results])
     return total / (max(r[2] for r in results) - min(r[1] for r in results))
 
 

@@ -30,7 +30,7 @@ from ledger.integrity.signing import VerifyKey, b64encode
 from ledger.services.ledger import LedgerService
 from ledger.settings import Settings
 from ledger.verification import verify
-from ledger.verification.sources import PostgresSource, SQLiteSource, Source
+from ledger.verification.sources import PostgresSource, Source, SQLiteSource
 from tests.conftest import LedgerWorld
 
 TIMEOUT = 120
@@ -124,7 +124,7 @@ def append_all(service: LedgerService, raws: Sequence[bytes], start: threading.B
             start.wait(TIMEOUT)
             for raw in raws:
                 receipts.append(service.append(raw).receipt)
-        except BaseException as e:  # reported by the test
+        except BaseException as e:  # noqa: BLE001 - handed to the test thread, which fails
             errors.append(e)
 
     return work
@@ -267,6 +267,39 @@ def test_several_services_in_one_process(pg_url: str, tmp_path: Any) -> None:
         world.service.close()
 
 
+@pytest.mark.postgres
+def test_services_opened_at_once_on_postgres(pg_url: str, tmp_path: Any) -> None:
+    """Many processes (here: sessions) starting together all get a working service.
+
+    Regression: the library's CREATE OR REPLACE FUNCTION, run by every opener, failed with
+    "tuple concurrently updated" when two sessions ran it at once.
+    """
+    from tests.conftest import make_world
+
+    world = make_world(pg_url, tmp_path / "home")
+    try:
+        errors: list[BaseException] = []
+        opened: list[int] = []
+        for _ in range(3):
+            start = threading.Barrier(8)
+
+            def open_one(start: threading.Barrier = start) -> None:
+                try:
+                    start.wait(TIMEOUT)
+                    service = open_ledger(world.settings)
+                    opened.append(service.store.log.head().size)
+                    service.close()  # each holds a pool of connections
+                except BaseException as e:  # noqa: BLE001 - the test asserts none
+                    errors.append(e)
+
+            run_threads([open_one] * 8)
+        assert errors == []
+        assert opened == [world.service.store.log.head().size] * 24
+        assert_verifier_ok(world.settings)
+    finally:
+        world.service.close()
+
+
 # ------------------------------------------------------------ (d) racing a revocation
 
 
@@ -295,7 +328,7 @@ def test_append_racing_revocation_never_lands_after_it(world: LedgerWorld) -> No
                         accepted.append(world.service.append(raw).receipt)
                     except SignatureRejectedError as e:
                         rejected.append(e)
-                    except BaseException as e:
+                    except BaseException as e:  # noqa: BLE001 - the test asserts none
                         others.append(e)
                     if len(accepted) >= 20:
                         enough.set()
@@ -310,7 +343,7 @@ def test_append_racing_revocation_never_lands_after_it(world: LedgerWorld) -> No
                     expected_version=admin_side.registry.version,
                     payload={"key_id": key_id, "reason": "COMPROMISE"})
                 revocation.append(admin_side.append(raw).receipt)
-            except BaseException as e:
+            except BaseException as e:  # noqa: BLE001 - the test asserts none
                 others.append(e)
 
         run_threads([*(appender(r) for r in raws), revoker])

@@ -50,6 +50,9 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._queue: list[Pending] = []
         self._leader_active = False
+        self.transactions = 0
+        """Transactions committed so far (with ``events``: the mean group size)."""
+        self.events = 0
 
     def commit(self, item: Pending) -> AppendOutcome:
         """Block until ``item`` is durably committed; return its outcome or raise its error."""
@@ -122,5 +125,7 @@ class GroupCommitter:
             registry_events=sum(p.is_registry for p in batch),
         )
         self._save([p.event for p in batch], ledger_batch)
+        self.transactions += 1
+        self.events += len(batch)
         for item, outcome in zip(batch, ledger_batch.outcomes, strict=True):
             item.outcome = outcome

@@ -161,6 +161,11 @@ class LedgerService:
         msg = "the registry kept changing while this event was being authorised; retry"
         raise LedgerStateError(msg, code="ENV-3", event_id=env.event_id)
 
+    def group_commit_stats(self) -> tuple[int, int]:
+        """(transactions, events) committed by this process: events/transactions is the
+        mean group size."""
+        return self._committer.transactions, self._committer.events
+
     def _authorize(self, env: Envelope, spec: Any) -> int:
         with self._registry_lock:
             if env.event_type == "LedgerInitialised":

@@ -29,6 +29,9 @@ from ledger.store.reads import LogReads
 from ledger.store.records import AppendBatch, Head, StoredCheckpoint
 from ledger.store.tree import EMPTY_HEAD, EventIdTakenError, StreamGapError, plan_append
 
+_DDL_LOCK_KEY = 0x6C65646765720001
+"""Advisory lock key held while creating tables (``"ledger"`` in ASCII, then 1)."""
+
 
 class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
     """Application recorder that also maintains the gap-free log and the Merkle head."""
@@ -63,6 +66,13 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
                 "issued_at text NOT NULL, note text NOT NULL)",
             ]
         )
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        # Several processes opening the store at once would otherwise run the library's
+        # CREATE OR REPLACE FUNCTION (and CREATE ... IF NOT EXISTS) concurrently, which
+        # PostgreSQL refuses with "tuple concurrently updated". Serialise the DDL.
+        curs.execute(SQL("SELECT pg_advisory_xact_lock(%s)"), (_DDL_LOCK_KEY,), prepare=False)
+        super()._create_table(curs)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(

@@ -7,7 +7,7 @@ The SQL is written once with ``?`` placeholders and ``{log}``/``{events}``/``{ch
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -126,30 +126,6 @@ class LogReads:
         """The checkpoint of exactly ``size``, if one was issued."""
         rows = self._q(_CHECKPOINT + "WHERE size = ?", size)
         return _checkpoint(rows[0]) if rows else None
-
-    def stream_versions_sorted(self, page: int = 20_000) -> Iterator[tuple[UUID, int]]:
-        """Every ``(originator_id, version)`` ordered by stream, then version (V1).
-
-        Keyset-paginated so memory stays bounded however long the log is.
-        """
-        rows = self._q(
-            "SELECT originator_id, originator_version FROM {events} "
-            "ORDER BY originator_id, originator_version LIMIT ?",
-            page,
-        )
-        while rows:
-            for r in rows:
-                yield _uuid(r[0]), r[1]
-            last_oid, last_version = rows[-1]
-            rows = self._q(
-                "SELECT originator_id, originator_version FROM {events} "
-                "WHERE originator_id > ? OR (originator_id = ? AND originator_version > ?) "
-                "ORDER BY originator_id, originator_version LIMIT ?",
-                last_oid,
-                last_oid,
-                last_version,
-                page,
-            )
 
 
 def _uuid(value: Any) -> UUID:

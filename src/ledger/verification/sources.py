@@ -126,9 +126,11 @@ class _SQLSource:
             else:
                 rows = self._query(
                     f"SELECT originator_id, originator_version FROM {self.events} "
-                    "WHERE originator_id > ? OR (originator_id = ? AND originator_version > ?) "
+                    # A row-value comparison lets both SQLite and PostgreSQL walk the primary
+                    # key index instead of sorting the table for every page.
+                    "WHERE (originator_id, originator_version) > (?, ?) "
                     "ORDER BY originator_id, originator_version LIMIT ?",
-                    (last[0], last[0], last[1], 20_000),
+                    (last[0], last[1], 20_000),
                 )
             if not rows:
                 return
