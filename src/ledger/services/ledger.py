@@ -26,7 +26,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger.domain.catalogue import DEFAULT_CATALOGUE, REGISTRY_STREAM, Catalogue
 from ledger.domain.registry import Registry
-from ledger.errors import ConcurrencyError, DuplicateEventError, LedgerStateError
+from ledger.errors import ConcurrencyError, DuplicateEventError, LedgerError, LedgerStateError
 from ledger.integrity.envelope import Envelope, format_recorded_at, parse_envelope
 from ledger.integrity.merkle import DictSubtreeCache, Frontier, consistency_proof, inclusion_proof
 from ledger.integrity.note import Checkpoint, sign_note
@@ -106,12 +106,15 @@ class LedgerService:
         """The registry as of the last refresh (read-only use)."""
         return self._registry
 
-    def refresh_registry(self) -> None:
-        """Fold registry events recorded since the last refresh (by any process)."""
+    def refresh_registry(self) -> bool:
+        """Fold registry events recorded since the last refresh (by any process); ``True`` if
+        there were any."""
         with self._registry_lock:
-            for entry in self.store.log.stream_entries(REGISTRY_UUID, self._registry.version):
+            entries = self.store.log.stream_entries(REGISTRY_UUID, self._registry.version)
+            for entry in entries:
                 env = parse_envelope(entry.state)
                 apply_registry_event(self._registry, env, entry.index)
+            return bool(entries)
 
     @property
     def origin(self) -> str:
@@ -167,6 +170,20 @@ class LedgerService:
         return self._committer.transactions, self._committer.events
 
     def _authorize(self, env: Envelope, spec: Any) -> int:
+        """Authorise against this process's registry; the registry version it used.
+
+        An acceptance is re-checked inside the transaction (the registry version must not
+        have moved). A refusal may come from a stale registry (another process registered the
+        key or role a moment ago), so it is confirmed against a refreshed registry first.
+        """
+        try:
+            return self._authorize_once(env, spec)
+        except LedgerError:
+            if not self.refresh_registry():
+                raise
+        return self._authorize_once(env, spec)
+
+    def _authorize_once(self, env: Envelope, spec: Any) -> int:
         with self._registry_lock:
             if env.event_type == "LedgerInitialised":
                 position = self.store.log.head().size

@@ -84,6 +84,11 @@ class WriterLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._thread_lock.release()
 
+    def __del__(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
 
 class LedgerSQLiteRecorder(LogReads, SQLiteApplicationRecorder):
     """Application recorder that also maintains the gap-free log and the Merkle head."""
