@@ -30,7 +30,7 @@ def postgres_available() -> bool:
 
         with psycopg.connect(PG_BASE, connect_timeout=3):
             return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to connect means "not available"
         return False
 
 
@@ -78,42 +78,81 @@ class LedgerWorld:
     registry_version: int = 1
 
     def registry_event(self, event_type: str, payload: dict[str, object]) -> AppendResult:
-        raw = self.admin.sign(event_type=event_type, stream_type="registry", stream_id="registry",
-                              expected_version=self.service.registry.version, payload=payload)
+        raw = self.admin.sign(
+            event_type=event_type,
+            stream_type="registry",
+            stream_id="registry",
+            expected_version=self.service.registry.version,
+            payload=payload,
+        )
         return self.service.append(raw)
 
-    def add_actor(self, actor_id: str, org_id: str = "county-a", role: str | None = None,
-                  ) -> EnvelopeSigner:
+    def add_actor(
+        self,
+        actor_id: str,
+        org_id: str = "county-a",
+        role: str | None = None,
+    ) -> EnvelopeSigner:
         """Register an actor with a fresh key (and optionally a role at ``org_id``)."""
         if org_id not in self.service.registry.organisations:
-            self.registry_event("OrganisationRegistered", {
-                "org_id": org_id, "kind": "GOVERNMENT", "parent_org_id": "city", "name": org_id})
-        self.registry_event("ActorRegistered", {"actor_id": actor_id, "org_id": org_id,
-                                                "kind": "PERSON", "person_ref": None})
+            self.registry_event(
+                "OrganisationRegistered",
+                {"org_id": org_id, "kind": "GOVERNMENT", "parent_org_id": "city", "name": org_id},
+            )
+        self.registry_event(
+            "ActorRegistered",
+            {"actor_id": actor_id, "org_id": org_id, "kind": "PERSON", "person_ref": None},
+        )
         key = SigningKey.generate()
-        self.registry_event("SigningKeyRegistered", {
-            "key_id": key.key_id, "algorithm": "Ed25519", "public_key": key.public.to_b64(),
-            "actor_id": actor_id})
+        self.registry_event(
+            "SigningKeyRegistered",
+            {
+                "key_id": key.key_id,
+                "algorithm": "Ed25519",
+                "public_key": key.public.to_b64(),
+                "actor_id": actor_id,
+            },
+        )
         if role is not None:
-            self.registry_event("ActorRoleGranted", {"actor_id": actor_id, "role": role,
-                                                     "org_id": org_id, "include_descendants": False})
+            self.registry_event(
+                "ActorRoleGranted",
+                {
+                    "actor_id": actor_id,
+                    "role": role,
+                    "org_id": org_id,
+                    "include_descendants": False,
+                },
+            )
         return EnvelopeSigner(key, actor_id, role or REGISTRY_ADMIN, org_id)
 
     def add_admin(self, actor_id: str) -> EnvelopeSigner:
         """A second registry administrator (registry events are the generic test events)."""
         signer = self.add_actor(actor_id, "city", None)
-        self.registry_event("ActorRoleGranted", {"actor_id": actor_id, "role": REGISTRY_ADMIN,
-                                                 "org_id": "city", "include_descendants": True})
+        self.registry_event(
+            "ActorRoleGranted",
+            {
+                "actor_id": actor_id,
+                "role": REGISTRY_ADMIN,
+                "org_id": "city",
+                "include_descendants": True,
+            },
+        )
         return EnvelopeSigner(signer.key, actor_id, REGISTRY_ADMIN, "city")
 
 
 def make_world(database_url: str, home: Path, **settings_overrides: object) -> LedgerWorld:
     settings = Settings(database_url=database_url, home=home, **settings_overrides)  # type: ignore[arg-type]
-    init_ledger(settings, origin="ledger.test/city", root_org_id="city", root_org_name="City",
-                admin_actor_id="admin-1")
+    init_ledger(
+        settings,
+        origin="ledger.test/city",
+        root_org_id="city",
+        root_org_name="City",
+        admin_actor_id="admin-1",
+    )
     service = open_ledger(settings)
-    admin = EnvelopeSigner(read_private_key(home / ADMIN_KEY_FILE), "admin-1", REGISTRY_ADMIN,
-                           "city")
+    admin = EnvelopeSigner(
+        read_private_key(home / ADMIN_KEY_FILE), "admin-1", REGISTRY_ADMIN, "city"
+    )
     return LedgerWorld(settings, service, admin)
 
 

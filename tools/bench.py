@@ -161,42 +161,84 @@ def bench_plain_eventsourcing(env: dict[str, str], envelope: dict[str, Any], n: 
 
 
 def _payload(i: int) -> dict[str, Any]:
-    return {"run_id": f"run-{i}", "tree_size": i, "root_hash": b64encode(os.urandom(32)),
-            "result": "PASS", "findings_count": 0, "first_damage_kind": None,
-            "first_damage_index": None}
+    return {
+        "run_id": f"run-{i}",
+        "tree_size": i,
+        "root_hash": b64encode(os.urandom(32)),
+        "result": "PASS",
+        "findings_count": 0,
+        "first_damage_kind": None,
+        "first_damage_index": None,
+    }
 
 
 def _signed(key_bytes: bytes, count: int, prefix: str) -> list[bytes]:
-    signer = EnvelopeSigner(SigningKey.from_private_bytes(key_bytes), "verifier-1",
-                            "integrity_verifier", "county-a")
-    return [signer.sign(event_type="IntegrityVerificationRun", stream_type="verification",
-                        stream_id=f"{prefix}-{i}", expected_version=0, payload=_payload(i))
-            for i in range(count)]
+    signer = EnvelopeSigner(
+        SigningKey.from_private_bytes(key_bytes), "verifier-1", "integrity_verifier", "county-a"
+    )
+    return [
+        signer.sign(
+            event_type="IntegrityVerificationRun",
+            stream_type="verification",
+            stream_id=f"{prefix}-{i}",
+            expected_version=0,
+            payload=_payload(i),
+        )
+        for i in range(count)
+    ]
 
 
 def make_ledger(url: str, home: Path) -> tuple[Settings, bytes]:
     """An initialised ledger with one actor allowed to append; returns its key bytes."""
     settings = Settings(database_url=url, home=home, checkpoint_every=10_000)
-    init_ledger(settings, origin="bench.example/ledger", root_org_id="city",
-                root_org_name="City", admin_actor_id="admin-1")
+    init_ledger(
+        settings,
+        origin="bench.example/ledger",
+        root_org_id="city",
+        root_org_name="City",
+        admin_actor_id="admin-1",
+    )
     service = open_ledger(settings)
-    admin = EnvelopeSigner(read_private_key(home / "admin.key"), "admin-1", REGISTRY_ADMIN,
-                           "city")
+    admin = EnvelopeSigner(read_private_key(home / "admin.key"), "admin-1", REGISTRY_ADMIN, "city")
     key = SigningKey.generate()
     events: list[tuple[str, dict[str, Any]]] = [
-        ("OrganisationRegistered", {"org_id": "county-a", "kind": "GOVERNMENT",
-                                    "parent_org_id": "city", "name": "A"}),
-        ("ActorRegistered", {"actor_id": "verifier-1", "org_id": "county-a", "kind": "SYSTEM",
-                             "person_ref": None}),
-        ("SigningKeyRegistered", {"key_id": key.key_id, "algorithm": "Ed25519",
-                                  "public_key": key.public.to_b64(), "actor_id": "verifier-1"}),
-        ("ActorRoleGranted", {"actor_id": "verifier-1", "role": "integrity_verifier",
-                              "org_id": "county-a", "include_descendants": False}),
+        (
+            "OrganisationRegistered",
+            {"org_id": "county-a", "kind": "GOVERNMENT", "parent_org_id": "city", "name": "A"},
+        ),
+        (
+            "ActorRegistered",
+            {"actor_id": "verifier-1", "org_id": "county-a", "kind": "SYSTEM", "person_ref": None},
+        ),
+        (
+            "SigningKeyRegistered",
+            {
+                "key_id": key.key_id,
+                "algorithm": "Ed25519",
+                "public_key": key.public.to_b64(),
+                "actor_id": "verifier-1",
+            },
+        ),
+        (
+            "ActorRoleGranted",
+            {
+                "actor_id": "verifier-1",
+                "role": "integrity_verifier",
+                "org_id": "county-a",
+                "include_descendants": False,
+            },
+        ),
     ]
     for event_type, payload in events:
-        service.append(admin.sign(event_type=event_type, stream_type="registry",
-                                  stream_id="registry",
-                                  expected_version=service.registry.version, payload=payload))
+        service.append(
+            admin.sign(
+                event_type=event_type,
+                stream_type="registry",
+                stream_id="registry",
+                expected_version=service.registry.version,
+                payload=payload,
+            )
+        )
     service.close()
     return settings, key.private_bytes()
 
@@ -213,8 +255,9 @@ def bench_ledger_single(settings: Settings, key: bytes, n: int) -> float:
     return rate
 
 
-def _concurrent_worker(settings: Settings, key: bytes, threads: int, per_thread: int,
-                       ready: Any, go: Any, out: Any) -> None:
+def _concurrent_worker(  # noqa: PLR0917 - a multiprocessing target takes positional args
+    settings: Settings, key: bytes, threads: int, per_thread: int, ready: Any, go: Any, out: Any
+) -> None:
     sys.setswitchinterval(float(os.environ.get("LEDGER_SWITCH", "0.005")))
     raws = _signed(key, threads * per_thread, f"conc-{uuid.uuid4().hex[:6]}")
     service = open_ledger(settings)
@@ -235,8 +278,14 @@ def _concurrent_worker(settings: Settings, key: bytes, threads: int, per_thread:
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    out.put((len(raws), start, time.perf_counter(),
-             (*service.group_commit_stats(), round(usage.ru_utime, 2), round(usage.ru_stime, 2))))
+    out.put(
+        (
+            len(raws),
+            start,
+            time.perf_counter(),
+            (*service.group_commit_stats(), round(usage.ru_utime, 2), round(usage.ru_stime, 2)),
+        )
+    )
     service.close()
 
 
@@ -245,19 +294,21 @@ def bench_ledger_concurrent(settings: Settings, key: bytes, per_thread: int) -> 
     ctx = mp.get_context("spawn")
     go, out = ctx.Event(), ctx.Queue()
     readies = [ctx.Event() for _ in range(2)]
-    procs = [ctx.Process(target=_concurrent_worker,
-                         args=(settings, key, 16, per_thread, r, go, out)) for r in readies]
+    procs = [
+        ctx.Process(target=_concurrent_worker, args=(settings, key, 16, per_thread, r, go, out))
+        for r in readies
+    ]
     for p in procs:
         p.start()
     for r in readies:
         r.wait()
     go.set()
-    results = [out.get() for _ in procs]
+    results: list[tuple[int, float, float, tuple[float, ...]]] = [out.get() for _ in procs]
     for p in procs:
         p.join()
     total = sum(r[0] for r in results)
     if os.environ.get("LEDGER_BENCH_DEBUG"):
-        print("group commit (transactions, events) per process:", [r[3] for r in results])
+        print("per process (transactions, events, user s, sys s):", [r[3] for r in results])
     return total / (max(r[2] for r in results) - min(r[1] for r in results))
 
 
@@ -274,16 +325,20 @@ def bulk_fill(settings: Settings, key: bytes, total: int) -> None:
     with mp.get_context("spawn").Pool(2) as pool:
         while done < total:
             count = min(20_000, total - done)
-            parts = pool.starmap(_signed, [(key, count // 2, f"bulk-{done}-a"),
-                                           (key, count - count // 2, f"bulk-{done}-b")])
+            parts = pool.starmap(
+                _signed,
+                [(key, count // 2, f"bulk-{done}-a"), (key, count - count // 2, f"bulk-{done}-b")],
+            )
             raws = parts[0] + parts[1]
             for i in range(0, len(raws), batch_size):
                 chunk = [orjson.loads(r) for r in raws[i : i + batch_size]]
-                events = [LedgerEvent(stream_uuid("verification", e["stream_id"]), 1,
-                                      e["event_type"], raws[i + j])
-                          for j, e in enumerate(chunk)]
-                service.store.append(events, AppendBatch([e["event_id"] for e in chunk],
-                                                         version))
+                events = [
+                    LedgerEvent(
+                        stream_uuid("verification", e["stream_id"]), 1, e["event_type"], raws[i + j]
+                    )
+                    for j, e in enumerate(chunk)
+                ]
+                service.store.append(events, AppendBatch([e["event_id"] for e in chunk], version))
             done += count
     service.issue_checkpoint()
     service.close()
@@ -306,8 +361,9 @@ def bench_verifier(url: str, workers: int) -> tuple[int, float, int]:
         "kids=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "print(r.ok, r.size, dt, me, kids)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(  # noqa: S603 - our own interpreter and code, no outside input
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     if out[0] != "True":
         msg = f"benchmark ledger did not verify: {out}"
         raise RuntimeError(msg)
@@ -356,20 +412,44 @@ def run(quick: bool, with_postgres: bool) -> list[Row]:
     tmp = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     try:
         sign_rate, verify_rate = bench_crypto(seconds)
-        rows += [Row("raw", "Ed25519 sign (1 core)", sign_rate, "ops/s"),
-                 Row("raw", "Ed25519 verify (1 core)", verify_rate, "ops/s")]
+        rows += [
+            Row("raw", "Ed25519 sign (1 core)", sign_rate, "ops/s"),
+            Row("raw", "Ed25519 verify (1 core)", verify_rate, "ops/s"),
+        ]
         for sync in ("FULL", "NORMAL"):
-            rows.append(Row("raw", f"SQLite insert, 1 row/txn, WAL, synchronous={sync}",
-                            bench_sqlite_raw(tmp, sync, seconds), "rows/s"))
+            rows.append(
+                Row(
+                    "raw",
+                    f"SQLite insert, 1 row/txn, WAL, synchronous={sync}",
+                    bench_sqlite_raw(tmp, sync, seconds),
+                    "rows/s",
+                )
+            )
         pg = _pg_url() if with_postgres else None
         if pg:
-            rows.append(Row("raw", "PostgreSQL insert, 1 row/txn (fsync on)",
-                            bench_pg_raw(seconds), "rows/s"))
-        backends = [("SQLite", f"sqlite:///{tmp / 'ledger.db'}")] + ([("PostgreSQL", pg)] if pg else [])
+            rows.append(
+                Row(
+                    "raw",
+                    "PostgreSQL insert, 1 row/txn (fsync on)",
+                    bench_pg_raw(seconds),
+                    "rows/s",
+                )
+            )
+        backends = [("SQLite", f"sqlite:///{tmp / 'ledger.db'}")] + (
+            [("PostgreSQL", pg)] if pg else []
+        )
         sample = orjson.loads(_signed(SigningKey.generate().private_bytes(), 1, "x")[0])
         for name, url in backends:
-            rows += _bench_backend(name, url, tmp, sample, n_single, per_thread, sign_rate,
-                                   verify_rate)
+            rows += _bench_backend(
+                name,
+                url,
+                tmp=tmp,
+                sample=sample,
+                n_single=n_single,
+                per_thread=per_thread,
+                sign_rate=sign_rate,
+                verify_rate=verify_rate,
+            )
         rows += _bench_verifier(tmp, sizes, verify_rate)
         if pg:
             _drop_pg(pg)
@@ -378,8 +458,17 @@ def run(quick: bool, with_postgres: bool) -> list[Row]:
     return rows
 
 
-def _bench_backend(name: str, url: str, tmp: Path, sample: dict[str, Any], n_single: int,
-                   per_thread: int, sign_rate: float, verify_rate: float) -> list[Row]:
+def _bench_backend(
+    name: str,
+    url: str,
+    *,
+    tmp: Path,
+    sample: dict[str, Any],
+    n_single: int,
+    per_thread: int,
+    sign_rate: float,
+    verify_rate: float,
+) -> list[Row]:
     plain = bench_plain_eventsourcing(_es_env(url, tmp), sample, n_single)
     settings, key = make_ledger(url, tmp / f"home-{name}")
     single = bench_ledger_single(settings, key, n_single)
@@ -389,15 +478,41 @@ def _bench_backend(name: str, url: str, tmp: Path, sample: dict[str, Any], n_sin
     rows = [
         Row(name, "plain eventsourcing save, 1 event/commit", plain, "events/s"),
         Row(name, "ledger append, 1 event/commit, 1 process", single, "events/s"),
-        Row(name, "ledger per-event time vs save+verify+sign", per_event_ratio, "x",
-            "plain save + Ed25519 verify + sign", per_event_ratio, "<= 1.5", per_event_ratio <= 1.5),
-        Row(name, "ledger append, 32 submitters / 2 processes", concurrent, "events/s",
-            "ledger single-writer rate", concurrent / single, ">= 3", concurrent / single >= 3),
+        Row(
+            name,
+            "ledger per-event time vs save+verify+sign",
+            per_event_ratio,
+            "x",
+            "plain save + Ed25519 verify + sign",
+            per_event_ratio,
+            "<= 1.5",
+            per_event_ratio <= 1.5,
+        ),
+        Row(
+            name,
+            "ledger append, 32 submitters / 2 processes",
+            concurrent,
+            "events/s",
+            "ledger single-writer rate",
+            concurrent / single,
+            ">= 3",
+            concurrent / single >= 3,
+        ),
     ]
     if name == "SQLite":
-        rows.insert(2, Row(name, "ledger append rate vs plain save", single, "events/s",
-                           "plain eventsourcing save", single / plain, ">= 0.60",
-                           single / plain >= 0.6))
+        rows.insert(
+            2,
+            Row(
+                name,
+                "ledger append rate vs plain save",
+                single,
+                "events/s",
+                "plain eventsourcing save",
+                single / plain,
+                ">= 0.60",
+                single / plain >= 0.6,
+            ),
+        )
     return rows
 
 
@@ -411,25 +526,48 @@ def _bench_verifier(tmp: Path, sizes: tuple[int, int], verify_rate: float) -> li
         events, secs, peak = bench_verifier(url, workers=2)
         peaks.append(peak)
         rate = events / secs
-        rows.append(Row("verifier", f"verify {events:,} events, 2 cores", rate, "events/s",
-                        "2 x raw 1-core Ed25519 verify", rate / (2 * verify_rate), ">= 0.70",
-                        rate / (2 * verify_rate) >= 0.7))
+        rows.append(
+            Row(
+                "verifier",
+                f"verify {events:,} events, 2 cores",
+                rate,
+                "events/s",
+                "2 x raw 1-core Ed25519 verify",
+                rate / (2 * verify_rate),
+                ">= 0.70",
+                rate / (2 * verify_rate) >= 0.7,
+            )
+        )
         rows.append(Row("verifier", f"peak RSS verifying {events:,} events", peak / 1024, "MiB"))
         (tmp / f"verify-{size}.db").unlink()
     ratio = peaks[1] / peaks[0]
-    rows.append(Row("verifier", f"peak memory {sizes[1]:,} vs {sizes[0]:,} events", ratio, "x",
-                    f"peak at {sizes[0]:,}", ratio, "<= 1.5", ratio <= 1.5))
+    rows.append(
+        Row(
+            "verifier",
+            f"peak memory {sizes[1]:,} vs {sizes[0]:,} events",
+            ratio,
+            "x",
+            f"peak at {sizes[0]:,}",
+            ratio,
+            "<= 1.5",
+            ratio <= 1.5,
+        )
+    )
     return rows
 
 
 def _table(rows: list[Row]) -> str:
-    lines = [f"{'group':<10} {'measure':<52} {'value':>12} {'unit':<9} {'ratio':>7} "
-             f"{'target':<8} ok", "-" * 108]
+    lines = [
+        f"{'group':<10} {'measure':<52} {'value':>12} {'unit':<9} {'ratio':>7} {'target':<8} ok",
+        "-" * 108,
+    ]
     for r in rows:
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else ""
         ok = "" if r.met is None else ("yes" if r.met else "NO")
-        lines.append(f"{r.group:<10} {r.measure:<52} {r.value:>12,.2f} {r.unit:<9} {ratio:>7} "
-                     f"{r.target:<8} {ok}")
+        lines.append(
+            f"{r.group:<10} {r.measure:<52} {r.value:>12,.2f} {r.unit:<9} {ratio:>7} "
+            f"{r.target:<8} {ok}"
+        )
     return "\n".join(lines)
 
 
@@ -443,10 +581,15 @@ def main(argv: list[str] | None = None) -> int:
     print(_table(rows))
     out = Path(args.out or f"bench-results/bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"when": datetime.now(UTC).isoformat(), "quick": args.quick, "cpus": os.cpu_count(),
-            "python": sys.version.split()[0]}
-    out.write_bytes(orjson.dumps({"meta": meta, "rows": [asdict(r) for r in rows]},
-                                 option=orjson.OPT_INDENT_2))
+    meta = {
+        "when": datetime.now(UTC).isoformat(),
+        "quick": args.quick,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+    }
+    out.write_bytes(
+        orjson.dumps({"meta": meta, "rows": [asdict(r) for r in rows]}, option=orjson.OPT_INDENT_2)
+    )
     print(f"\nwritten {out}")
     return 0
 

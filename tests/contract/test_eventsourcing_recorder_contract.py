@@ -174,8 +174,13 @@ class _PostgresSchema(_InvariantsMixin):
 
     def make_datastore(self, **kwargs: Any) -> PostgresDatastore:
         datastore = PostgresDatastore(
-            dbname="test", host="127.0.0.1", port="5432", user="postgres", password="",
-            schema=self.schema, **kwargs,
+            dbname="test",
+            host="127.0.0.1",
+            port="5432",
+            user="postgres",
+            password="",
+            schema=self.schema,
+            **kwargs,
         )
         self.datastores.append(datastore)
         return datastore
@@ -213,9 +218,13 @@ class TestLedgerPostgresRecorderContract(
         import psycopg
 
         with psycopg.connect(PG_BASE) as conn:
-            names = {r[0] for r in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                (self.schema,))}
+            names = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                    (self.schema,),
+                )
+            }
         assert {"ledger_events", "ledger_log", "ledger_head", "ledger_checkpoints"} <= names
 
 

@@ -252,8 +252,10 @@ def test_refuses_key_bound_to_another_actor(world: LedgerWorld) -> None:
 def test_refuses_role_not_granted_for_the_organisation(world: LedgerWorld) -> None:
     signer = _verifier(world)
     elsewhere = EnvelopeSigner(signer.key, "verifier-1", "integrity_verifier", "county-b")
-    world.registry_event("OrganisationRegistered", {
-        "org_id": "county-b", "kind": "GOVERNMENT", "parent_org_id": "city", "name": "B"})
+    world.registry_event(
+        "OrganisationRegistered",
+        {"org_id": "county-b", "kind": "GOVERNMENT", "parent_org_id": "city", "name": "B"},
+    )
 
     error = _refused(world, elsewhere.sign(**_strip(_envelope(elsewhere))), AuthorizationError)
 
@@ -264,10 +266,13 @@ def test_refuses_role_not_granted_for_the_organisation(world: LedgerWorld) -> No
 def test_refuses_role_that_may_not_emit_the_event_type(world: LedgerWorld) -> None:
     signer = _verifier(world)
     as_admin = EnvelopeSigner(signer.key, "verifier-1", "integrity_verifier", "county-a")
-    raw = as_admin.sign(event_type="OrganisationRegistered", stream_type="registry",
-                        stream_id="registry", expected_version=world.service.registry.version,
-                        payload={"org_id": "x", "kind": "BANK", "parent_org_id": None,
-                                 "name": "X"})
+    raw = as_admin.sign(
+        event_type="OrganisationRegistered",
+        stream_type="registry",
+        stream_id="registry",
+        expected_version=world.service.registry.version,
+        payload={"org_id": "x", "kind": "BANK", "parent_org_id": None, "name": "X"},
+    )
 
     error = _refused(world, raw, AuthorizationError)
 
@@ -317,13 +322,25 @@ def test_registry_rules_refuse_with_their_codes(world: LedgerWorld) -> None:
     key = SigningKey.generate()
 
     with pytest.raises(RuleViolation) as unknown_actor:
-        world.registry_event("SigningKeyRegistered", {
-            "key_id": key.key_id, "algorithm": "Ed25519", "public_key": key.public.to_b64(),
-            "actor_id": "nobody"})
+        world.registry_event(
+            "SigningKeyRegistered",
+            {
+                "key_id": key.key_id,
+                "algorithm": "Ed25519",
+                "public_key": key.public.to_b64(),
+                "actor_id": "nobody",
+            },
+        )
     with pytest.raises(SchemaError) as wrong_key_id:
-        world.registry_event("SigningKeyRegistered", {
-            "key_id": "0" * 64, "algorithm": "Ed25519", "public_key": key.public.to_b64(),
-            "actor_id": "admin-1"})
+        world.registry_event(
+            "SigningKeyRegistered",
+            {
+                "key_id": "0" * 64,
+                "algorithm": "Ed25519",
+                "public_key": key.public.to_b64(),
+                "actor_id": "admin-1",
+            },
+        )
 
     assert unknown_actor.value.code == "REG-3"
     assert wrong_key_id.value.evidence["field"] == "key_id"
@@ -334,9 +351,15 @@ def test_a_key_is_never_registered_twice(world: LedgerWorld) -> None:
     world.add_actor("verifier-2", org_id="county-a")
 
     with pytest.raises(RuleViolation) as caught:
-        world.registry_event("SigningKeyRegistered", {
-            "key_id": signer.key.key_id, "algorithm": "Ed25519",
-            "public_key": signer.key.public.to_b64(), "actor_id": "verifier-2"})
+        world.registry_event(
+            "SigningKeyRegistered",
+            {
+                "key_id": signer.key.key_id,
+                "algorithm": "Ed25519",
+                "public_key": signer.key.public.to_b64(),
+                "actor_id": "verifier-2",
+            },
+        )
 
     assert caught.value.code == "REG-4"
 

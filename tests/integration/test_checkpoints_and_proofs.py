@@ -24,16 +24,19 @@ from tests.conftest import LedgerWorld, make_world
 
 
 def _org(world: LedgerWorld, n: int) -> None:
-    world.registry_event("OrganisationRegistered", {
-        "org_id": f"t-{n}", "kind": "GOVERNMENT", "parent_org_id": "city", "name": f"T{n}"})
+    world.registry_event(
+        "OrganisationRegistered",
+        {"org_id": f"t-{n}", "kind": "GOVERNMENT", "parent_org_id": "city", "name": f"T{n}"},
+    )
 
 
 def _verifier_key(world: LedgerWorld) -> str:
     return (world.settings.home / "ledger.vkey").read_text().strip()
 
 
-def test_checkpoints_are_issued_every_n_events_and_all_kept(tmp_path: Path,
-                                                            database_url: str) -> None:
+def test_checkpoints_are_issued_every_n_events_and_all_kept(
+    tmp_path: Path, database_url: str
+) -> None:
     world = make_world(database_url, tmp_path / "home", checkpoint_every=5)
     try:
         for n in range(12):
@@ -90,9 +93,13 @@ def test_timed_checkpoints_follow_new_events(sqlite_world: LedgerWorld) -> None:
 
 
 def test_receipts_and_inclusion_proofs_verify_against_checkpoints(world: LedgerWorld) -> None:
-    receipts = [world.registry_event("OrganisationRegistered", {
-        "org_id": f"t-{n}", "kind": "GOVERNMENT", "parent_org_id": "city", "name": "x"}).receipt
-        for n in range(9)]
+    receipts = [
+        world.registry_event(
+            "OrganisationRegistered",
+            {"org_id": f"t-{n}", "kind": "GOVERNMENT", "parent_org_id": "city", "name": "x"},
+        ).receipt
+        for n in range(9)
+    ]
     kept = world.service.issue_checkpoint()
     assert kept is not None
     ledger_key = VerifyKey.from_b64(world.service.registry.ledger_public_key or "")
@@ -103,8 +110,7 @@ def test_receipts_and_inclusion_proofs_verify_against_checkpoints(world: LedgerW
         verify_inclusion(receipt.leaf_hash, receipt.index, kept.size, proof, kept.root)
         # The receipt's own root is a tree the checkpoint must extend.
         consistency = world.service.consistency_proof(receipt.tree_size, kept.size)
-        verify_consistency(receipt.tree_size, kept.size, receipt.root_hash, kept.root,
-                           consistency)
+        verify_consistency(receipt.tree_size, kept.size, receipt.root_hash, kept.root, consistency)
 
 
 def test_a_proof_for_another_leaf_does_not_verify(world: LedgerWorld) -> None:
@@ -131,9 +137,22 @@ def test_proof_edge_cases(world: LedgerWorld) -> None:
 def test_init_keeps_private_keys_private(tmp_path: Path) -> None:
     home = tmp_path / "home"
     result = subprocess.run(
-        [sys.executable, "-m", "ledger.tools.cli", "--db", f"sqlite:///{tmp_path / 'l.db'}",
-         "--home", str(home), "init", "--origin", "ledger.test/x"],
-        capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-m",
+            "ledger.tools.cli",
+            "--db",
+            f"sqlite:///{tmp_path / 'l.db'}",
+            "--home",
+            str(home),
+            "init",
+            "--origin",
+            "ledger.test/x",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
     for name in (LEDGER_KEY_FILE, ADMIN_KEY_FILE):
         mode = stat.S_IMODE((home / name).stat().st_mode)
@@ -144,8 +163,18 @@ def test_init_keeps_private_keys_private(tmp_path: Path) -> None:
 
 
 def test_init_refuses_to_run_twice(tmp_path: Path) -> None:
-    args = [sys.executable, "-m", "ledger.tools.cli", "--db", f"sqlite:///{tmp_path / 'l.db'}",
-            "--home", str(tmp_path / "home"), "init", "--origin", "ledger.test/x"]
+    args = [
+        sys.executable,
+        "-m",
+        "ledger.tools.cli",
+        "--db",
+        f"sqlite:///{tmp_path / 'l.db'}",
+        "--home",
+        str(tmp_path / "home"),
+        "init",
+        "--origin",
+        "ledger.test/x",
+    ]
     subprocess.run(args, check=True, capture_output=True)
 
     again = subprocess.run(args, capture_output=True, text=True, check=False)
@@ -154,18 +183,27 @@ def test_init_refuses_to_run_twice(tmp_path: Path) -> None:
     assert "already initialised" in again.stderr
 
 
-def test_export_verifies_offline_and_matches_the_database(world: LedgerWorld,
-                                                          tmp_path: Path) -> None:
+def test_export_verifies_offline_and_matches_the_database(
+    world: LedgerWorld, tmp_path: Path
+) -> None:
     for n in range(5):
         _org(world, n)
     world.service.issue_checkpoint()
     out = tmp_path / "export"
-    cli = [sys.executable, "-m", "ledger.tools.cli", "--db", world.settings.database_url,
-           "--home", str(world.settings.home)]
+    cli = [
+        sys.executable,
+        "-m",
+        "ledger.tools.cli",
+        "--db",
+        world.settings.database_url,
+        "--home",
+        str(world.settings.home),
+    ]
 
     subprocess.run([*cli, "export", str(out)], check=True, capture_output=True)
-    result = subprocess.run([*cli, "verify", "--export", str(out)], capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        [*cli, "verify", "--export", str(out)], capture_output=True, text=True, check=False
+    )
 
     assert result.returncode == 0, result.stdout
     assert "OK: 6 events" in result.stdout
@@ -180,14 +218,18 @@ def test_export_verifies_offline_and_matches_the_database(world: LedgerWorld,
 def test_reopened_service_sees_registry_changes_from_other_processes(
     world: LedgerWorld,
 ) -> None:
-    other = open_ledger(Settings(database_url=world.settings.database_url,
-                                 home=world.settings.home))
+    other = open_ledger(
+        Settings(database_url=world.settings.database_url, home=world.settings.home)
+    )
     try:
         _org(world, 99)  # appended by the first service
-        raw = world.admin.sign(event_type="ActorRegistered", stream_type="registry",
-                               stream_id="registry", expected_version=world.service.registry.version,
-                               payload={"actor_id": "a-99", "org_id": "t-99", "kind": "PERSON",
-                                        "person_ref": None})
+        raw = world.admin.sign(
+            event_type="ActorRegistered",
+            stream_type="registry",
+            stream_id="registry",
+            expected_version=world.service.registry.version,
+            payload={"actor_id": "a-99", "org_id": "t-99", "kind": "PERSON", "person_ref": None},
+        )
 
         # The second service's registry is stale; the recorder notices and it re-authorises.
         result = other.append(raw)

@@ -117,8 +117,13 @@ def run_threads(targets: Sequence[Callable[[], None]]) -> None:
         assert not t.is_alive(), "an appending thread hung"
 
 
-def append_all(service: LedgerService, raws: Sequence[bytes], start: threading.Barrier,
-               receipts: list[Receipt], errors: list[BaseException]) -> Callable[[], None]:
+def append_all(
+    service: LedgerService,
+    raws: Sequence[bytes],
+    start: threading.Barrier,
+    receipts: list[Receipt],
+    errors: list[BaseException],
+) -> Callable[[], None]:
     def work() -> None:
         try:
             start.wait(TIMEOUT)
@@ -151,14 +156,16 @@ def test_threads_share_one_service_with_group_commit(world: LedgerWorld) -> None
     signer = world.add_actor("verifier-1", org_id="county-a", role="integrity_verifier")
     before = world.service.store.log.head().size
     n_threads, per_thread = 8, 25
-    raws = [[verification_run(signer, f"t{t}-{i}") for i in range(per_thread)]
-            for t in range(n_threads)]
+    raws = [
+        [verification_run(signer, f"t{t}-{i}") for i in range(per_thread)] for t in range(n_threads)
+    ]
     counting = CountingSave(world.service)
     receipts: list[Receipt] = []
     errors: list[BaseException] = []
     start = threading.Barrier(n_threads)
-    run_threads([append_all(world.service, raws[t], start, receipts, errors)
-                 for t in range(n_threads)])
+    run_threads(
+        [append_all(world.service, raws[t], start, receipts, errors) for t in range(n_threads)]
+    )
 
     assert errors == []
     total = n_threads * per_thread
@@ -207,8 +214,12 @@ def test_separate_processes_do_not_fork_the_tree(world: LedgerWorld) -> None:
     procs = [
         ctx.Process(
             target=_process_writer,
-            args=(world.settings, [verification_run(signer, f"p{p}-{i}") for i in range(per_proc)],
-                  start, out),
+            args=(
+                world.settings,
+                [verification_run(signer, f"p{p}-{i}") for i in range(per_proc)],
+                start,
+                out,
+            ),
         )
         for p in range(n_procs)
     ]
@@ -247,8 +258,13 @@ def test_several_services_in_one_process(pg_url: str, tmp_path: Any) -> None:
         errors: list[BaseException] = []
         start = threading.Barrier(len(services) * n_threads)
         targets = [
-            append_all(service, [verification_run(signer, f"s{s}-t{t}-{i}")
-                                 for i in range(per_thread)], start, receipts, errors)
+            append_all(
+                service,
+                [verification_run(signer, f"s{s}-t{t}-{i}") for i in range(per_thread)],
+                start,
+                receipts,
+                errors,
+            )
             for s, service in enumerate(services)
             for t in range(n_threads)
         ]
@@ -311,8 +327,10 @@ def test_append_racing_revocation_never_lands_after_it(world: LedgerWorld) -> No
     admin_side = open_ledger(world.settings)
     try:
         n_threads, per_thread = 4, 60
-        raws = [[verification_run(signer, f"r{t}-{i}") for i in range(per_thread)]
-                for t in range(n_threads)]
+        raws = [
+            [verification_run(signer, f"r{t}-{i}") for i in range(per_thread)]
+            for t in range(n_threads)
+        ]
         accepted: list[Receipt] = []
         rejected: list[BaseException] = []
         others: list[BaseException] = []
@@ -332,6 +350,7 @@ def test_append_racing_revocation_never_lands_after_it(world: LedgerWorld) -> No
                         others.append(e)
                     if len(accepted) >= 20:
                         enough.set()
+
             return work
 
         def revoker() -> None:
@@ -339,9 +358,12 @@ def test_append_racing_revocation_never_lands_after_it(world: LedgerWorld) -> No
                 start.wait(TIMEOUT)
                 assert enough.wait(TIMEOUT)
                 raw = world.admin.sign(
-                    event_type="SigningKeyRevoked", stream_type="registry", stream_id="registry",
+                    event_type="SigningKeyRevoked",
+                    stream_type="registry",
+                    stream_id="registry",
                     expected_version=admin_side.registry.version,
-                    payload={"key_id": key_id, "reason": "COMPROMISE"})
+                    payload={"key_id": key_id, "reason": "COMPROMISE"},
+                )
                 revocation.append(admin_side.append(raw).receipt)
             except BaseException as e:  # noqa: BLE001 - the test asserts none
                 others.append(e)
@@ -355,13 +377,18 @@ def test_append_racing_revocation_never_lands_after_it(world: LedgerWorld) -> No
         # The race really happened: some appends got in before, some were refused after.
         assert accepted and rejected
         assert all(getattr(e, "evidence", {}).get("reason") == "revoked_key" for e in rejected)
-        assert all(r.index < revoked_at for r in accepted), (revoked_at, max(
-            r.index for r in accepted))
+        assert all(r.index < revoked_at for r in accepted), (
+            revoked_at,
+            max(r.index for r in accepted),
+        )
 
         # Read the log itself: nothing signed by the revoked key after the revocation.
         head = world.service.store.log.head()
-        signed_by_key = [e.index for e in world.service.store.log.entries(0, head.size + 1)
-                         if orjson.loads(e.state)["key_id"] == key_id]
+        signed_by_key = [
+            e.index
+            for e in world.service.store.log.entries(0, head.size + 1)
+            if orjson.loads(e.state)["key_id"] == key_id
+        ]
         assert len(signed_by_key) == len(accepted)
         assert max(signed_by_key) < revoked_at
         assert_log_and_receipts(world.service, [*accepted, *revocation])

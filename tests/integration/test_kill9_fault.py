@@ -88,8 +88,12 @@ def run_and_kill(world: LedgerWorld, key_path: Path, tag: str, tmp_path: Path) -
     lines: list[bytes] = []
     got = threading.Condition()
     with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(key_path), tag], env=env,
-                                stdout=subprocess.PIPE, stderr=stderr)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(key_path), tag],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
 
         def read() -> None:
             assert proc.stdout is not None
@@ -122,8 +126,9 @@ def run_and_kill(world: LedgerWorld, key_path: Path, tag: str, tmp_path: Path) -
     return [receipt_from_dict(orjson.loads(line)) for line in complete]
 
 
-def check_after_restart(world: LedgerWorld, signer: EnvelopeSigner, receipts: list[Receipt],
-                        tag: str) -> list[Receipt]:
+def check_after_restart(
+    world: LedgerWorld, signer: EnvelopeSigner, receipts: list[Receipt], tag: str
+) -> list[Receipt]:
     """Reopen, check every acknowledged receipt, verify, append once more; return all receipts."""
     service = open_ledger(world.settings)
     try:

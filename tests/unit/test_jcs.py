@@ -68,9 +68,7 @@ def test_published_vector(name: str) -> None:
 
 def test_simple_string_outhex() -> None:
     # cyberphone/json-canonicalization testdata/outhex/simpleString.txt
-    outhex = (
-        "22 74 68 69 73 20 69 73 20 61 20 74 65 73 74 20 73 74 72 69 6E 67 20 31 32 33 35 22"
-    )
+    outhex = "22 74 68 69 73 20 69 73 20 61 20 74 65 73 74 20 73 74 72 69 6E 67 20 31 32 33 35 22"
     source = (VECTORS / "input" / "simpleString.json").read_bytes()
     assert canonicalize_json_text(source) == bytes.fromhex(outhex)
 
@@ -279,8 +277,7 @@ _checked_scalars = (
 )
 checked_values = st.recursive(
     _checked_scalars,
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(_text, children, max_size=5),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(_text, children, max_size=5),
     max_leaves=25,
 )
 _bmp_edge_text = st.text(
@@ -291,14 +288,15 @@ _bmp_edge_text = st.text(
 )
 edge_values = st.recursive(
     _checked_scalars | _bmp_edge_text,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(_bmp_edge_text | _text, children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(_bmp_edge_text | _text, children, max_size=6)
+    ),
     max_leaves=20,
 )
 any_values = st.recursive(
     _checked_scalars | st.floats(allow_nan=False, allow_infinity=False),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(_text, children, max_size=5),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(_text, children, max_size=5),
     max_leaves=25,
 )
 

@@ -18,9 +18,20 @@ ROOT = Path(__file__).parents[2]
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
-        check=True, cwd=out,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        cwd=out,
     )
     (found,) = out.glob("minsheng_ledger-*.whl")
     return found
@@ -28,9 +39,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _source_modules() -> set[str]:
     modules = set()
-    for base, package in ((ROOT / "src" / "ledger", "ledger"), (ROOT / "api", "ledger.api"),
-                          (ROOT / "projections", "ledger.projections"),
-                          (ROOT / "tools", "ledger.tools")):
+    for base, package in (
+        (ROOT / "src" / "ledger", "ledger"),
+        (ROOT / "api", "ledger.api"),
+        (ROOT / "projections", "ledger.projections"),
+        (ROOT / "tools", "ledger.tools"),
+    ):
         for path in base.rglob("*.py"):
             rel = path.relative_to(base).with_suffix("")
             parts = [p for p in rel.parts if p != "__init__"]
@@ -40,8 +54,9 @@ def _source_modules() -> set[str]:
 
 def test_wheel_contains_every_source_module(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    in_wheel = {n[:-3].replace("/", ".").removesuffix(".__init__") for n in names
-                if n.endswith(".py")}
+    in_wheel = {
+        n[:-3].replace("/", ".").removesuffix(".__init__") for n in names if n.endswith(".py")
+    }
 
     assert _source_modules() <= in_wheel
     assert "ledger/py.typed" in names
@@ -49,8 +64,20 @@ def test_wheel_contains_every_source_module(wheel: Path) -> None:
 
 def test_every_module_imports_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
-                    str(target), str(wheel)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+    )
     deps = sysconfig.get_paths()["purelib"]  # third-party packages only; the editable
     # install's import hook lives in a .pth file, which is not processed for this path.
     code = (
@@ -62,16 +89,25 @@ def test_every_module_imports_from_the_installed_wheel(wheel: Path, tmp_path: Pa
         "    importlib.import_module(name)\n"
         "print('ok')\n"
     )
-    result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
-                            cwd=tmp_path, check=False)
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
 
 def test_unmapped_top_level_folders_are_not_importable() -> None:
-    code = "import importlib.util as u; print([u.find_spec(n) is None for n in ('api','tools','projections')])"
-    result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
-                            cwd="/", check=True)
+    code = (
+        "import importlib.util as u; "
+        "print([u.find_spec(n) is None for n in ('api', 'tools', 'projections')])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd="/", check=True
+    )
 
     assert result.stdout.strip() == "[True, True, True]"

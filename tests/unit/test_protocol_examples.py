@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from ledger.tools.protocol_examples import render
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples" / "protocol-v1.json"
@@ -47,7 +46,8 @@ def test_genesis_signature_verifies_over_the_documented_bytes() -> None:
     assert genesis["signing_bytes_utf8"] == expected
     assert bytes.fromhex(genesis["signing_bytes_hex"]) == expected.encode()
     Ed25519PublicKey.from_public_bytes(public).verify(
-        base64.b64decode(genesis["signature_b64"]), expected.encode())
+        base64.b64decode(genesis["signature_b64"]), expected.encode()
+    )
     assert hashlib.sha256(public).hexdigest() == ex["keys"]["admin"]["key_id"]
 
 
@@ -119,8 +119,9 @@ def _root_from_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes])
     return r
 
 
-def _verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes,
-                        proof: list[bytes]) -> bool:
+def _verify_consistency(
+    first: int, second: int, first_root: bytes, second_root: bytes, proof: list[bytes]
+) -> bool:
     """RFC 9162 §2.1.4.2, transcribed."""
     if first & (first - 1) == 0:  # exact power of two
         proof = [first_root, *proof]

@@ -252,8 +252,14 @@ def test_b64_round_trip(data: bytes) -> None:
 
 @pytest.mark.parametrize(
     ("text", "data"),
-    [("", b""), ("Zg==", b"f"), ("Zm8=", b"fo"), ("Zm9v", b"foo"), ("Zm9vYmFy", b"foobar"),
-     ("+/+/", b"\xfb\xff\xbf")],
+    [
+        ("", b""),
+        ("Zg==", b"f"),
+        ("Zm8=", b"fo"),
+        ("Zm9v", b"foo"),
+        ("Zm9vYmFy", b"foobar"),
+        ("+/+/", b"\xfb\xff\xbf"),
+    ],
 )
 def test_b64_rfc4648_examples(text: str, data: bytes) -> None:
     assert b64encode(data) == text

@@ -11,6 +11,7 @@ written; the leader retries its events one by one so that only the offending eve
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ class Pending:
     outcome: AppendOutcome | None = None
     error: BaseException | None = None
 
+
+log = logging.getLogger(__name__)
 
 SaveFn = Callable[[list[LedgerEvent], AppendBatch], None]
 
@@ -79,9 +82,13 @@ class GroupCommitter:
             self._commit_batch(batch)
             sizes = [p.outcome.tree_size for p in batch if p.outcome is not None]
             if sizes and self._after_commit is not None:
-                # Outside the commit's error handling: the events are durable whatever happens
-                # here (e.g. a checkpoint that could not be issued is retried next time).
-                self._after_commit(max(sizes))
+                # The events are durable whatever happens here: a failure (e.g. a checkpoint
+                # that could not be issued, retried next time) must neither fail the appends
+                # nor leave the leader flag set.
+                try:
+                    self._after_commit(max(sizes))
+                except Exception:
+                    log.exception("after-commit hook failed at tree size %d", max(sizes))
 
     def _take_batch(self) -> list[Pending]:
         """Events authorised against the same registry version; a registry event goes alone

@@ -18,13 +18,14 @@ The first finding of each kind names the first affected log index.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from multiprocessing import get_context
 from typing import Any
 
@@ -44,7 +45,7 @@ from ledger.verification.records import Checked, RawRecord, check_page
 from ledger.verification.sources import Source, SourceCheckpoint
 
 
-class Damage(str, Enum):
+class Damage(StrEnum):
     """Kinds of damage the verifier names."""
 
     EDITED = "edited"
@@ -71,8 +72,12 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"damage": self.damage.value, "index": self.index, "detail": self.detail,
-                "evidence": self.evidence}
+        return {
+            "damage": self.damage.value,
+            "index": self.index,
+            "detail": self.detail,
+            "evidence": self.evidence,
+        }
 
 
 @dataclass
@@ -108,8 +113,10 @@ class Report:
             "root_hash": b64encode(self.root) if self.root else None,
             "checkpoints_checked": self.checkpoints_checked,
             "first_damage": first.as_dict() if first else None,
-            "findings": [f.as_dict() for f in sorted(
-                self.findings, key=lambda f: (f.index is None, f.index or 0))],
+            "findings": [
+                f.as_dict()
+                for f in sorted(self.findings, key=lambda f: (f.index is None, f.index or 0))
+            ],
             "seconds": round(self.seconds, 3),
         }
 
@@ -254,8 +261,11 @@ def _consume(run: _Run, page: Sequence[RawRecord], checked: Sequence[Checked]) -
             if run.frontier.size in run.wanted_sizes:
                 run.roots_at[run.frontier.size] = root
             if record.stored_root is not None and record.stored_root != root:
-                run.add(Damage.EDITED, record.index,
-                        "the stored tree root after this event does not match the recomputed root")
+                run.add(
+                    Damage.EDITED,
+                    record.index,
+                    "the stored tree root after this event does not match the recomputed root",
+                )
     run.report.size = run.frontier.size
     run.report.root = run.frontier.root()
 
@@ -263,20 +273,32 @@ def _consume(run: _Run, page: Sequence[RawRecord], checked: Sequence[Checked]) -
 def _check_position(run: _Run, record: RawRecord) -> None:
     expected = run.frontier.size
     if record.index > expected:
-        run.add(Damage.DELETED, expected,
-                f"log index {expected} is missing (next stored index is {record.index})",
-                missing_from=expected, next_index=record.index)
+        run.add(
+            Damage.DELETED,
+            expected,
+            f"log index {expected} is missing (next stored index is {record.index})",
+            missing_from=expected,
+            next_index=record.index,
+        )
     elif record.index < expected:
         run.add(Damage.INSERTED, record.index, f"log index {record.index} appears twice")
     if record.notification_id is not None:
         if record.notification_id <= run.last_notification_id:
-            run.add(Damage.REORDERED, record.index,
-                    "events are not in commit order (notification ids decrease)",
-                    notification_id=record.notification_id)
+            run.add(
+                Damage.REORDERED,
+                record.index,
+                "events are not in commit order (notification ids decrease)",
+                notification_id=record.notification_id,
+            )
         run.last_notification_id = record.notification_id
     if record.recorded_at and record.recorded_at < run.last_recorded_at:
-        run.add(Damage.CLOCK, record.index, "recorded_at goes backwards",
-                recorded_at=record.recorded_at, previous=run.last_recorded_at)
+        run.add(
+            Damage.CLOCK,
+            record.index,
+            "recorded_at goes backwards",
+            recorded_at=record.recorded_at,
+            previous=run.last_recorded_at,
+        )
     run.last_recorded_at = max(run.last_recorded_at, record.recorded_at)
 
 
@@ -319,13 +341,18 @@ def _check_authority(run: _Run, index: int, result: Checked) -> None:
     except LedgerError as e:
         reason = e.evidence.get("reason")
         damage = {"unknown_key": Damage.FORGED, "revoked_key": Damage.REVOKED_KEY}.get(
-            str(reason), Damage.UNAUTHORISED)
+            str(reason), Damage.UNAUTHORISED
+        )
         run.add(damage, index, e.detail, event_id=result.event_id, key_id=result.key_id)
         return
     if result.signature_ok is not True:
-        run.add(Damage.EDITED, index,
-                "the envelope signature does not verify (content or signature altered)",
-                event_id=result.event_id, key_id=result.key_id)
+        run.add(
+            Damage.EDITED,
+            index,
+            "the envelope signature does not verify (content or signature altered)",
+            event_id=result.event_id,
+            key_id=result.key_id,
+        )
         return
     try:
         run.registry.check_role(actor_id, role, org_id, spec)
@@ -358,10 +385,8 @@ def _fold_registry(run: _Run, index: int, result: Checked) -> None:
     for name in ("ledger_public_key", "admin_public_key"):
         value = payload.get(name)
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):  # an invalid key is reported by the fold
                 derived[value] = key_id_for(b64decode_strict(value))
-            except ValueError:
-                pass
     try:
         run.registry.decide(result.event_type, payload, index)
         run.registry.apply(result.event_type, payload, index, derived_key_ids=derived)
@@ -374,9 +399,12 @@ def _fold_registry(run: _Run, index: int, result: Checked) -> None:
 
 def _check_orphans(run: _Run) -> None:
     for orphan in run.source.orphans():
-        run.add(Damage.INSERTED, orphan.first_affected_index,
-                f"event row with notification id {orphan.notification_id} has no log entry",
-                notification_id=orphan.notification_id)
+        run.add(
+            Damage.INSERTED,
+            orphan.first_affected_index,
+            f"event row with notification id {orphan.notification_id} has no log entry",
+            notification_id=orphan.notification_id,
+        )
 
 
 def _check_streams(run: _Run) -> None:
@@ -387,9 +415,13 @@ def _check_streams(run: _Run) -> None:
     for stream, version in versions:
         expected = last_version + 1 if stream == last_stream else 1
         if version != expected:
-            run.add(Damage.DELETED, None,
-                    f"stream {stream} jumps from version {expected - 1} to {version}",
-                    stream=str(stream), missing_version=expected)
+            run.add(
+                Damage.DELETED,
+                None,
+                f"stream {stream} jumps from version {expected - 1} to {version}",
+                stream=str(stream),
+                missing_version=expected,
+            )
         last_stream, last_version = stream, version
 
 
@@ -399,12 +431,19 @@ def _check_head(run: _Run) -> None:
         return
     size = run.frontier.size
     if head.size > size:
-        run.add(Damage.TRUNCATED, size,
-                f"the head records {head.size} events but only {size} are in the log",
-                head_size=head.size, log_size=size)
+        run.add(
+            Damage.TRUNCATED,
+            size,
+            f"the head records {head.size} events but only {size} are in the log",
+            head_size=head.size,
+            log_size=size,
+        )
     elif head.size < size:
-        run.add(Damage.INSERTED, head.size,
-                f"the log holds {size} events but the head records {head.size}")
+        run.add(
+            Damage.INSERTED,
+            head.size,
+            f"the log holds {size} events but the head records {head.size}",
+        )
     elif Frontier.from_bytes(head.frontier).root() != run.frontier.root():
         run.add(Damage.EDITED, None, "the head's Merkle frontier does not match the log")
 
@@ -414,8 +453,9 @@ def _ledger_verifier(run: _Run) -> NoteVerifier | None:
         return parse_verifier_key(run.options.verifier_key)
     if run.registry.origin is None or run.registry.ledger_public_key is None:
         return None
-    return NoteVerifier.from_public_key(run.registry.origin,
-                                        b64decode_strict(run.registry.ledger_public_key))
+    return NoteVerifier.from_public_key(
+        run.registry.origin, b64decode_strict(run.registry.ledger_public_key)
+    )
 
 
 def _check_checkpoints(
@@ -433,38 +473,57 @@ def _open_checkpoint(
     run: _Run, note: str, verifier: NoteVerifier | None, claimed: int | None
 ) -> Checkpoint | None:
     if verifier is None:
-        run.add(Damage.CHECKPOINT_SIGNATURE, claimed,
-                "no ledger key to verify checkpoints with (genesis missing or damaged)")
+        run.add(
+            Damage.CHECKPOINT_SIGNATURE,
+            claimed,
+            "no ledger key to verify checkpoints with (genesis missing or damaged)",
+        )
         return None
     try:
         opened = open_note(note, [verifier])
         checkpoint = Checkpoint.parse(opened.text)
     except NoteError as e:
-        run.add(Damage.CHECKPOINT_SIGNATURE, claimed,
-                f"checkpoint of size {claimed} does not verify: {e}")
+        run.add(
+            Damage.CHECKPOINT_SIGNATURE,
+            claimed,
+            f"checkpoint of size {claimed} does not verify: {e}",
+        )
         return None
     if claimed is not None and checkpoint.size != claimed:
-        run.add(Damage.EDITED, None,
-                f"checkpoint stored under size {claimed} is signed for size {checkpoint.size}")
+        run.add(
+            Damage.EDITED,
+            None,
+            f"checkpoint stored under size {claimed} is signed for size {checkpoint.size}",
+        )
     if checkpoint.origin != verifier.name:
-        run.add(Damage.CHECKPOINT_SIGNATURE, checkpoint.size,
-                f"checkpoint origin {checkpoint.origin!r} is not this ledger's")
+        run.add(
+            Damage.CHECKPOINT_SIGNATURE,
+            checkpoint.size,
+            f"checkpoint origin {checkpoint.origin!r} is not this ledger's",
+        )
     return checkpoint
 
 
 def _compare(run: _Run, checkpoint: Checkpoint, what: str) -> None:
     size = run.frontier.size
     if checkpoint.size > size:
-        run.add(Damage.TRUNCATED, size,
-                f"a {what} covers {checkpoint.size} events but the log has only {size}",
-                checkpoint_size=checkpoint.size, log_size=size)
+        run.add(
+            Damage.TRUNCATED,
+            size,
+            f"a {what} covers {checkpoint.size} events but the log has only {size}",
+            checkpoint_size=checkpoint.size,
+            log_size=size,
+        )
         return
     root = EMPTY if checkpoint.size == 0 else run.roots_at.get(checkpoint.size)
     if root != checkpoint.root_hash:
-        run.add(Damage.REWRITTEN, None,
-                f"the log's first {checkpoint.size} events do not match the {what} of that size "
-                "(history was rewritten)",
-                checkpoint_size=checkpoint.size)
+        run.add(
+            Damage.REWRITTEN,
+            None,
+            f"the log's first {checkpoint.size} events do not match the {what} of that size "
+            "(history was rewritten)",
+            checkpoint_size=checkpoint.size,
+        )
 
 
 EMPTY = Frontier().root()

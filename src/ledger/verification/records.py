@@ -118,7 +118,10 @@ def _placement_problem(record: RawRecord, env: Envelope) -> str | None:
         env.stream_type, env.stream_id
     ):
         return "stored stream id does not match the envelope's stream"
-    if record.originator_version is not None and record.originator_version != env.expected_version + 1:
+    if (
+        record.originator_version is not None
+        and record.originator_version != env.expected_version + 1
+    ):
         return (
             f"stored stream version {record.originator_version} does not match the envelope's "
             f"expected_version {env.expected_version} + 1"

@@ -85,10 +85,14 @@ class _SQLSource:
                 return
             yield [
                 RawRecord(
-                    index=r[0], notification_id=r[1], recorded_at=r[2],
-                    stored_leaf_hash=bytes(r[3]), stored_root=bytes(r[4]),
+                    index=r[0],
+                    notification_id=r[1],
+                    recorded_at=r[2],
+                    stored_leaf_hash=bytes(r[3]),
+                    stored_root=bytes(r[4]),
                     originator_id=self._uuid(r[5]) if r[5] is not None else None,
-                    originator_version=r[6], topic=r[7],
+                    originator_version=r[6],
+                    topic=r[7],
                     state=bytes(r[8]) if r[8] is not None else None,
                 )
                 for r in rows
@@ -121,7 +125,8 @@ class _SQLSource:
             if last is None:
                 rows = self._query(
                     f"SELECT originator_id, originator_version FROM {self.events} "
-                    "ORDER BY originator_id, originator_version LIMIT ?", (20_000,)
+                    "ORDER BY originator_id, originator_version LIMIT ?",
+                    (20_000,),
                 )
             else:
                 rows = self._query(
@@ -148,7 +153,11 @@ class SQLiteSource(_SQLSource):
     """A ledger SQLite file, opened read-only."""
 
     events, log, head_table, checkpoint_table, nid = (
-        "stored_events", "ledger_log", "ledger_head", "ledger_checkpoints", "rowid"
+        "stored_events",
+        "ledger_log",
+        "ledger_head",
+        "ledger_checkpoints",
+        "rowid",
     )
 
     def __init__(self, path: Path) -> None:
@@ -235,8 +244,9 @@ class ExportSource:
         if not path.exists():
             return []
         items = [orjson.loads(line) for line in path.read_bytes().splitlines() if line]
-        return sorted((SourceCheckpoint(int(i["size"]), str(i["note"])) for i in items),
-                      key=lambda c: c.size)
+        return sorted(
+            (SourceCheckpoint(int(i["size"]), str(i["note"])) for i in items), key=lambda c: c.size
+        )
 
     def head(self) -> Head | None:
         return None
