@@ -16,11 +16,10 @@ bytes are built by concatenation, never by re-encoding.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import orjson
 
@@ -181,55 +180,81 @@ def envelope_from_object(value: Any) -> Envelope:
     return Envelope(fields=value, signature=signature)
 
 
+def _is_int(x: Any) -> bool:
+    return type(x) is int  # bool is a subclass of int; JSON true is not a number
+
+
+def _matches(pattern: re.Pattern[str]) -> Callable[[Any], bool]:
+    return lambda x: type(x) is str and pattern.fullmatch(x) is not None
+
+
+def _is_uuid(x: Any) -> bool:
+    # The regex admits only lowercase hyphenated hex; every such string is a canonical UUID.
+    return type(x) is str and _UUID.fullmatch(x) is not None
+
+
+def _is_rfc3339(x: Any) -> bool:
+    if type(x) is not str or not _RFC3339.fullmatch(x):
+        return False
+    try:
+        # Python >= 3.11 parses every RFC 3339 form the regex admits; this catches 02-30 etc.
+        datetime.fromisoformat(x)
+    except ValueError:
+        return False
+    return True
+
+
+# (field, check, why) for the top level; built once: this runs for every append and every
+# verified event.
+_TOP_LEVEL: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("protocol", lambda x: x == PROTOCOL, f'must be "{PROTOCOL}"'),
+    ("event_id", _is_uuid, "must be a lowercase hyphenated UUID"),
+    ("event_type", _matches(_EVENT_TYPE), "must be a PascalCase type name"),
+    ("schema_version", lambda x: _is_int(x) and 1 <= x <= 1000, "must be an integer 1..1000"),
+    ("stream_type", _matches(_STREAM_TYPE), "must match [a-z][a-z0-9_]{0,31}"),
+    ("stream_id", _matches(_ID), "must match [A-Za-z0-9][A-Za-z0-9._:-]{0,127}"),
+    ("expected_version", lambda x: _is_int(x) and x >= 0, "must be an integer >= 0"),
+    ("occurred_at", _is_rfc3339, "must be an RFC 3339 date-time with an offset"),
+    ("key_id", _matches(_KEY_ID), "must be 64 lowercase hex characters"),
+    ("causation_id", lambda x: x is None or _is_uuid(x), "must be a UUID or null"),
+    ("correlation_id", lambda x: x is None or _is_uuid(x), "must be a UUID or null"),
+    ("payload", lambda x: type(x) is dict, "must be a JSON object"),
+    ("signature", lambda x: type(x) is str, "must be a base64 string"),
+)
+_IS_ID = _matches(_ID)
+_ATTACHMENT: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("name", lambda x: type(x) is str and 0 < len(x) <= 255, "must be 1..255 chars"),
+    ("media_type", lambda x: type(x) is str and "/" in x, "must be a media type"),
+    ("sha256", _matches(_SHA256_HEX), "must be 64 lowercase hex characters"),
+    ("size", lambda x: _is_int(x) and x >= 0, "must be an integer >= 0"),
+)
+
+
 def _check_top_level(v: Mapping[str, Any]) -> None:
-    _expect(v, "protocol", lambda x: x == PROTOCOL, f'must be "{PROTOCOL}"')
-    _expect(v, "event_id", _is_uuid, "must be a lowercase hyphenated UUID")
-    _expect(v, "event_type", _matches(_EVENT_TYPE), "must be a PascalCase type name")
-    _expect(
-        v, "schema_version", lambda x: _is_int(x) and 1 <= x <= 1000, "must be an integer 1..1000"
-    )
-    _expect(v, "stream_type", _matches(_STREAM_TYPE), "must match [a-z][a-z0-9_]{0,31}")
-    _expect(v, "stream_id", _matches(_ID), "must match [A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
-    _expect(v, "expected_version", lambda x: _is_int(x) and x >= 0, "must be an integer >= 0")
-    _expect(v, "occurred_at", _is_rfc3339, "must be an RFC 3339 date-time with an offset")
-    _expect(v, "key_id", _matches(_KEY_ID), "must be 64 lowercase hex characters")
-    _expect(v, "causation_id", lambda x: x is None or _is_uuid(x), "must be a UUID or null")
-    _expect(v, "correlation_id", lambda x: x is None or _is_uuid(x), "must be a UUID or null")
-    _expect(v, "payload", lambda x: isinstance(x, dict), "must be a JSON object")
-    _expect(v, "signature", lambda x: isinstance(x, str), "must be a base64 string")
+    for name, ok, why in _TOP_LEVEL:
+        if not ok(v[name]):
+            _fail(f"/{name}", f"/{name} {why}", "invalid_field")
     actor = v["actor"]
-    if not isinstance(actor, dict):
+    if type(actor) is not dict:
         _fail("/actor", "actor must be an object", "wrong_type")
     _check_keys(actor, ACTOR_FIELDS, "/actor")
-    for name in ACTOR_FIELDS:
-        _expect(actor, name, _matches(_ID), "must be an identifier", prefix="/actor")
+    for name in ("actor_id", "role", "org_id"):
+        if not _IS_ID(actor[name]):
+            _fail(f"/actor/{name}", f"/actor/{name} must be an identifier", "invalid_field")
     attachments = v["attachments"]
-    if not isinstance(attachments, list):
+    if type(attachments) is not list:
         _fail("/attachments", "attachments must be an array", "wrong_type")
     for i, attachment in enumerate(attachments):
         _check_attachment(attachment, f"/attachments/{i}")
 
 
 def _check_attachment(a: Any, path: str) -> None:
-    if not isinstance(a, dict):
+    if type(a) is not dict:
         _fail(path, "an attachment must be an object", "wrong_type")
     _check_keys(a, ATTACHMENT_FIELDS, path)
-    _expect(
-        a,
-        "name",
-        lambda x: isinstance(x, str) and 0 < len(x) <= 255,
-        "must be 1..255 chars",
-        prefix=path,
-    )
-    _expect(
-        a,
-        "media_type",
-        lambda x: isinstance(x, str) and "/" in x,
-        "must be a media type",
-        prefix=path,
-    )
-    _expect(a, "sha256", _matches(_SHA256_HEX), "must be 64 lowercase hex characters", prefix=path)
-    _expect(a, "size", lambda x: _is_int(x) and x >= 0, "must be an integer >= 0", prefix=path)
+    for name, ok, why in _ATTACHMENT:
+        if not ok(a[name]):
+            _fail(f"{path}/{name}", f"{path}/{name} {why}", "invalid_field")
 
 
 def _check_keys(obj: Mapping[str, Any], required: frozenset[str], path: str) -> None:
@@ -242,7 +267,40 @@ def _check_keys(obj: Mapping[str, Any], required: frozenset[str], path: str) -> 
 
 
 def check_json_values(value: Any, path: str = "", depth: int = 0) -> None:
-    """Refuse floats, unsafe integers, over-long strings and over-deep nesting anywhere."""
+    """Refuse floats, unsafe integers, over-long strings and over-deep nesting anywhere.
+
+    A fast iterative pass finds whether anything is wrong; only then does the slow pass
+    build the JSON path for the error (paths for every node would cost more than the check).
+    """
+    if _all_values_ok(value, depth):
+        return
+    _explain_bad_value(value, path, depth)
+
+
+def _all_values_ok(value: Any, depth: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, depth)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, d = pop()
+        kind = type(item)
+        if d > MAX_DEPTH or kind is float:
+            return False
+        if kind is str:
+            if len(item) > MAX_STRING:
+                return False
+        elif kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return False
+        elif kind is dict:
+            for child in item.values():
+                push((child, d + 1))
+        elif kind is list or kind is tuple:
+            for child in item:
+                push((child, d + 1))
+    return True
+
+
+def _explain_bad_value(value: Any, path: str, depth: int) -> None:
     if depth > MAX_DEPTH:
         _fail(path, f"nesting deeper than {MAX_DEPTH}", "too_deep")
     if isinstance(value, float):
@@ -257,41 +315,11 @@ def check_json_values(value: Any, path: str = "", depth: int = 0) -> None:
         _fail(path, f"string longer than {MAX_STRING} characters", "string_too_long")
     if isinstance(value, dict):
         for key, item in value.items():
-            check_json_values(item, f"{path}/{key}", depth + 1)
-    elif isinstance(value, list):
+            _explain_bad_value(item, f"{path}/{key}", depth + 1)
+    elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            check_json_values(item, f"{path}/{i}", depth + 1)
-
-
-def _expect(obj: Mapping[str, Any], name: str, ok: Any, why: str, *, prefix: str = "") -> None:
-    if not ok(obj[name]):
-        _fail(f"{prefix}/{name}", f"{prefix}/{name} {why}", "invalid_field")
+            _explain_bad_value(item, f"{path}/{i}", depth + 1)
 
 
 def _fail(path: str, detail: str, reason: str, **evidence: Any) -> Any:
     raise MalformedEnvelopeError(detail, reason=reason, path=path or "/", **evidence)
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _matches(pattern: re.Pattern[str]) -> Any:
-    return lambda x: isinstance(x, str) and pattern.fullmatch(x) is not None
-
-
-def _is_uuid(x: Any) -> bool:
-    if not isinstance(x, str) or not _UUID.fullmatch(x):
-        return False
-    return str(UUID(x)) == x
-
-
-def _is_rfc3339(x: Any) -> bool:
-    if not isinstance(x, str) or not _RFC3339.fullmatch(x):
-        return False
-    try:
-        # Python >= 3.11 parses every RFC 3339 form the regex admits; this catches 02-30 etc.
-        datetime.fromisoformat(x)
-    except ValueError:
-        return False
-    return True

@@ -29,6 +29,8 @@ from enum import StrEnum
 from multiprocessing import get_context
 from typing import Any
 
+import orjson
+
 from ledger.domain.catalogue import DEFAULT_CATALOGUE, REGISTRY_STREAM, Catalogue
 from ledger.domain.registry import Registry
 from ledger.errors import LedgerError, SchemaError
@@ -41,7 +43,16 @@ from ledger.integrity.note import (
     parse_verifier_key,
 )
 from ledger.integrity.signing import VerifyKey, b64decode_strict, key_id_for
-from ledger.verification.records import Checked, RawRecord, check_page
+from ledger.verification.records import (
+    INDEX,
+    NOTIFICATION_ID,
+    RECORDED_AT,
+    STATE,
+    STORED_LEAF,
+    Checked,
+    RawRow,
+    check_page,
+)
 from ledger.verification.sources import Source, SourceCheckpoint
 
 
@@ -145,6 +156,9 @@ class _Run:
         self.report = Report(source.describe())
         self.registry = Registry()
         self.frontier = Frontier()
+        self.stored_frontier = Frontier()
+        self.authorised: set[tuple[str, tuple[str, str, str], str, int]] = set()
+        """Signer/role/type combinations already found valid since the last registry change."""
         self.keys: dict[str, VerifyKey] = {}
         self.new_keys: dict[str, VerifyKey] = {}
         self.last_recorded_at = ""
@@ -170,6 +184,7 @@ def verify(source: Source, options: VerifyOptions | None = None) -> Report:
     trusted = _parse_trusted(run, options.trusted_checkpoint)
     run.wanted_sizes = {c.size for c in checkpoints} | ({trusted.size} if trusted else set())
     _scan_log(run)
+    run.report.root = run.frontier.root()
     _check_orphans(run)
     _check_streams(run)
     _check_head(run)
@@ -190,7 +205,9 @@ def _scan_log(run: _Run) -> None:
     pages = run.source.pages()
     if workers <= 1 or total < 4000:
         for page in pages:
-            _consume(run, page, check_page(page, _keys_for_page(run, page)))
+            frontier = run.stored_frontier.to_bytes()
+            _extend_stored_frontier(run, page)
+            _consume(run, page, check_page(page, _keys_for_page(run, page), frontier))
             _progress(run, total)
         return
     context = get_context("spawn")
@@ -201,25 +218,40 @@ def _scan_log(run: _Run) -> None:
 
 
 def _pipelined(
-    run: _Run, pool: ProcessPoolExecutor, pages: Iterator[list[RawRecord]], depth: int
-) -> Iterator[tuple[list[RawRecord], Future[list[Checked]]]]:
+    run: _Run, pool: ProcessPoolExecutor, pages: Iterator[list[RawRow]], depth: int
+) -> Iterator[tuple[list[RawRow], Future[list[Checked]]]]:
     """Keep ``depth`` pages in flight, yielding results in log order (bounded memory)."""
-    in_flight: list[tuple[list[RawRecord], Future[list[Checked]]]] = []
+    in_flight: list[tuple[list[RawRow], Future[list[Checked]]]] = []
     for page in pages:
-        in_flight.append((page, pool.submit(check_page, page, _keys_for_page(run, page))))
+        frontier = run.stored_frontier.to_bytes()
+        _extend_stored_frontier(run, page)
+        keys = _keys_for_page(run, page)
+        in_flight.append((page, pool.submit(check_page, page, keys, frontier)))
         if len(in_flight) >= depth:
             yield in_flight.pop(0)
     yield from in_flight
 
 
-def _keys_for_page(run: _Run, page: Sequence[RawRecord]) -> dict[str, VerifyKey]:
+def _extend_stored_frontier(run: _Run, page: Sequence[RawRow]) -> None:
+    """The tree of the *stored* leaf hashes, so workers can check stored roots page by page.
+
+    Appending is cheap; roots are computed by the workers. A stored leaf that differs from
+    the recomputed one is reported separately, so using stored leaves here loses nothing.
+    """
+    for row in page:
+        stored = row[STORED_LEAF]
+        if stored is not None:
+            run.stored_frontier.append(stored)
+
+
+def _keys_for_page(run: _Run, page: Sequence[RawRow]) -> dict[str, VerifyKey]:
     """Every key registered so far or inside ``page``: workers check signatures only;
     *when* a key was valid is decided sequentially in :func:`_check_authority`.
 
     Found by a substring search of the canonical bytes, not by the (editable) topic column.
     """
-    for record in page:
-        state = record.state or b""
+    for row in page:
+        state = row[STATE] or b""
         if _KEY_EVENT in state or _GENESIS_EVENT in state:
             _harvest_keys(run, state)
     return run.keys
@@ -230,8 +262,6 @@ _GENESIS_EVENT = b'"event_type":"LedgerInitialised"'
 
 
 def _harvest_keys(run: _Run, state: bytes | None) -> None:
-    import orjson
-
     try:
         payload = orjson.loads(state or b"")["payload"]
     except (ValueError, KeyError, TypeError):
@@ -251,82 +281,87 @@ def _progress(run: _Run, total: int) -> None:
         run.options.progress(run.frontier.size, total)
 
 
-def _consume(run: _Run, page: Sequence[RawRecord], checked: Sequence[Checked]) -> None:
-    for record, result in zip(page, checked, strict=True):
-        _check_position(run, record)
-        _check_record_result(run, record, result)
-        if result.leaf_hash is not None and result.index == run.frontier.size:
-            run.frontier.append(result.leaf_hash)
-            root = run.frontier.root()
-            if run.frontier.size in run.wanted_sizes:
-                run.roots_at[run.frontier.size] = root
-            if record.stored_root is not None and record.stored_root != root:
-                run.add(
-                    Damage.EDITED,
-                    record.index,
-                    "the stored tree root after this event does not match the recomputed root",
-                )
-    run.report.size = run.frontier.size
-    run.report.root = run.frontier.root()
+def _consume(run: _Run, page: Sequence[RawRow], checked: Sequence[Checked]) -> None:
+    frontier = run.frontier
+    for row, result in zip(page, checked, strict=True):
+        _check_position(run, row)
+        _check_record_result(run, row, result)
+        if not result.root_ok:
+            run.add(Damage.EDITED, result.log_index,
+                    "the stored tree root after this event does not match the recomputed root")
+        if result.leaf_hash is not None and result.log_index == frontier.size:
+            # The authoritative tree, from recomputed leaves. Roots only where a checkpoint
+            # needs one: computing every root here would cost the main process O(log n).
+            frontier.append(result.leaf_hash)
+            if frontier.size in run.wanted_sizes:
+                run.roots_at[frontier.size] = frontier.root()
+    run.report.size = frontier.size
 
 
-def _check_position(run: _Run, record: RawRecord) -> None:
+def _check_position(run: _Run, row: RawRow) -> None:
+    index, notification_id, recorded_at = row[INDEX], row[NOTIFICATION_ID], row[RECORDED_AT]
     expected = run.frontier.size
-    if record.index > expected:
+    if index > expected:
         run.add(
             Damage.DELETED,
             expected,
-            f"log index {expected} is missing (next stored index is {record.index})",
+            f"log index {expected} is missing (next stored index is {index})",
             missing_from=expected,
-            next_index=record.index,
+            next_index=index,
         )
-    elif record.index < expected:
-        run.add(Damage.INSERTED, record.index, f"log index {record.index} appears twice")
-    if record.notification_id is not None:
-        if record.notification_id <= run.last_notification_id:
+    elif index < expected:
+        run.add(Damage.INSERTED, index, f"log index {index} appears twice")
+    if notification_id is not None:
+        if notification_id <= run.last_notification_id:
             run.add(
                 Damage.REORDERED,
-                record.index,
+                index,
                 "events are not in commit order (notification ids decrease)",
-                notification_id=record.notification_id,
+                notification_id=notification_id,
             )
-        run.last_notification_id = record.notification_id
-    if record.recorded_at and record.recorded_at < run.last_recorded_at:
-        run.add(
-            Damage.CLOCK,
-            record.index,
-            "recorded_at goes backwards",
-            recorded_at=record.recorded_at,
-            previous=run.last_recorded_at,
-        )
-    run.last_recorded_at = max(run.last_recorded_at, record.recorded_at)
+        run.last_notification_id = notification_id
+    if recorded_at:
+        if recorded_at < run.last_recorded_at:
+            run.add(
+                Damage.CLOCK,
+                index,
+                "recorded_at goes backwards",
+                recorded_at=recorded_at,
+                previous=run.last_recorded_at,
+            )
+        else:
+            run.last_recorded_at = recorded_at
 
 
-def _check_record_result(run: _Run, record: RawRecord, result: Checked) -> None:
+def _check_record_result(run: _Run, row: RawRow, result: Checked) -> None:
+    index = row[INDEX]
     if result.problem_kind == "deleted":
-        run.add(Damage.DELETED, record.index, result.problem or "event missing")
+        run.add(Damage.DELETED, index, result.problem or "event missing")
         return
     if result.problem is not None and result.event_type == "":
-        run.add(Damage.EDITED, record.index, result.problem)
+        run.add(Damage.EDITED, index, result.problem)
         return
     if result.problem is not None:
-        kind = Damage.REORDERED if _moved(run, record, result) else Damage.EDITED
-        run.add(kind, record.index, result.problem, event_id=result.event_id)
-    _check_authority(run, record.index, result)
+        kind = Damage.REORDERED if _moved(run, index, result) else Damage.EDITED
+        run.add(kind, index, result.problem, event_id=result.event_id)
+    _check_authority(run, index, result)
 
 
-def _moved(run: _Run, record: RawRecord, result: Checked) -> bool:
+def _moved(run: _Run, index: int, result: Checked) -> bool:
     """An authentic envelope out of place was *moved* only if the log records its event id at
     another position; a validly signed envelope the log never recorded elsewhere (an insider
     re-signing an event in place) was substituted, i.e. edited."""
     if result.problem_kind != "reordered":
         return False
     logged_at = run.source.log_index_of(result.event_id)
-    return logged_at is not None and logged_at != record.index
+    return logged_at is not None and logged_at != index
 
 
 def _check_authority(run: _Run, index: int, result: Checked) -> None:
     """V3/V13 with the registry as of ``index``, then fold registry events."""
+    cache_key = (result.key_id, result.actor, result.event_type, result.schema_version)
+    if result.signature_ok is True and result.payload is None and cache_key in run.authorised:
+        return  # same signer, role and type as an earlier event, and the registry is unchanged
     try:
         spec = run.options.catalogue.spec(result.event_type, result.schema_version)
     except SchemaError as e:
@@ -361,6 +396,8 @@ def _check_authority(run: _Run, index: int, result: Checked) -> None:
         return
     if result.payload is not None and result.stream[:2] == REGISTRY_STREAM:
         _fold_registry(run, index, result)
+    else:
+        run.authorised.add(cache_key)
 
 
 def _genesis(run: _Run, index: int, result: Checked) -> None:
@@ -390,6 +427,7 @@ def _fold_registry(run: _Run, index: int, result: Checked) -> None:
     try:
         run.registry.decide(result.event_type, payload, index)
         run.registry.apply(result.event_type, payload, index, derived_key_ids=derived)
+        run.authorised.clear()
     except (LedgerError, KeyError) as e:
         run.add(Damage.UNAUTHORISED, index, f"registry event breaks a registry rule: {e}")
 

@@ -1,15 +1,23 @@
-"""Raw records as the verifier reads them, and the per-record checks that run in workers.
+"""Raw rows as the verifier reads them, and the per-row checks that run in worker processes.
 
-:func:`check_record` is everything about one record that needs no other record: parse,
-canonical form, envelope structure, the signature (given the public key), the leaf hash.
-It runs in worker processes so both cores share the Ed25519 work.
+:func:`check_page` does everything about a row that needs no other row: parse, canonical
+form, envelope structure, the signature (given the public key), the leaf hash, and the
+stored tree root (given the frontier at the page start). It runs in worker processes so both
+cores share the Ed25519 work; the main process keeps only the sequential checks.
+
+Rows travel as plain tuples (cheap to pickle):
+
+    RawRow  = (index, notification_id, recorded_at, stored_leaf_hash, stored_root,
+               originator_id, originator_version, topic, state)
+
+``None`` marks a value missing from storage (an export has no stored hashes or stream keys).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from hashlib import sha1
+from typing import Any, Final, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -17,37 +25,38 @@ import orjson
 from ledger.errors import LedgerError
 from ledger.integrity.envelope import Envelope, envelope_from_object, leaf_bytes
 from ledger.integrity.jcs import canonicalize_checked
-from ledger.integrity.merkle import leaf_hash
+from ledger.integrity.merkle import Frontier, leaf_hash
 from ledger.integrity.signing import VerifyKey
-from ledger.store.records import TOPIC_PREFIX, stream_uuid
+from ledger.store.records import STREAM_NAMESPACE, TOPIC_PREFIX
+
+RawRow = tuple[
+    int, int | None, str, bytes | None, bytes | None, Any, int | None, str | None, bytes | None
+]
+
+INDEX: Final = 0
+NOTIFICATION_ID: Final = 1
+RECORDED_AT: Final = 2
+STORED_LEAF: Final = 3
+STORED_ROOT: Final = 4
+ORIGINATOR_ID: Final = 5
+ORIGINATOR_VERSION: Final = 6
+TOPIC: Final = 7
+STATE: Final = 8
 
 
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """One log position as stored. ``None`` fields are missing in storage."""
+class Checked(NamedTuple):
+    """Result of checking one row (see module docstring); a tuple, so it pickles cheaply."""
 
-    index: int
-    notification_id: int | None
-    recorded_at: str
-    stored_leaf_hash: bytes | None
-    stored_root: bytes | None
-    originator_id: UUID | None
-    originator_version: int | None
-    topic: str | None
-    state: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """Result of :func:`check_record` (small, to keep inter-process traffic low)."""
-
-    index: int
+    log_index: int
     leaf_hash: bytes | None
     problem: str | None
-    """Why the record is not an intact envelope in its place (None if it is)."""
+    """Why the row is not an intact envelope in its place (None if it is)."""
     problem_kind: str | None
+    """``deleted``, ``edited``, or ``reordered`` (a candidate: an authentic envelope out of
+    place; the engine confirms it against the log)."""
     signature_ok: bool | None
     """None when the key was unknown to the worker."""
+    root_ok: bool = True
     event_type: str = ""
     schema_version: int = 0
     key_id: str = ""
@@ -58,26 +67,50 @@ class Checked:
     """Only for registry events (the main process folds them into the registry)."""
 
 
-def check_record(record: RawRecord, keys: Mapping[str, VerifyKey]) -> Checked:
-    """Per-record checks (see module docstring); never raises for bad data."""
-    if record.state is None:
-        return Checked(record.index, None, "the event row is missing", "deleted", None)
-    computed_leaf = leaf_hash(leaf_bytes(record.state, record.index, record.recorded_at))
-    env, problem = _decode(record.state)
+def check_page(
+    rows: Sequence[RawRow], keys: Mapping[str, VerifyKey], frontier_at_start: bytes | None
+) -> list[Checked]:
+    """Check a page of consecutive rows.
+
+    ``frontier_at_start`` is the tree before the page built from the *stored* leaf hashes;
+    with it each stored root is compared with the root after the stored leaf (a tampered
+    leaf is caught separately, by recomputing it).
+    """
+    frontier = Frontier.from_bytes(frontier_at_start) if frontier_at_start is not None else None
+    results = []
+    for row in rows:
+        checked = check_row(row, keys)
+        stored_leaf, stored_root = row[STORED_LEAF], row[STORED_ROOT]
+        if frontier is not None and stored_leaf is not None and stored_root is not None:
+            frontier.append(stored_leaf)
+            if frontier.root() != stored_root:
+                checked = checked._replace(root_ok=False)
+        results.append(checked)
+    return results
+
+
+def check_row(row: RawRow, keys: Mapping[str, VerifyKey]) -> Checked:
+    """Per-row checks (see module docstring); never raises for bad data."""
+    index, state = row[INDEX], row[STATE]
+    if state is None:
+        return Checked(index, None, "the event row is missing", "deleted", None)
+    computed_leaf = leaf_hash(leaf_bytes(state, index, row[RECORDED_AT]))
+    env, problem = _decode(state)
     if env is None:
-        return Checked(record.index, computed_leaf, problem, "edited", None)
+        return Checked(index, computed_leaf, problem, "edited", None)
     key = keys.get(env.key_id)
     signature_ok = key.verify(env.signature, env.signing_bytes()) if key else None
-    misplaced = _placement_problem(record, env)
-    if record.stored_leaf_hash is not None and record.stored_leaf_hash != computed_leaf:
+    misplaced = _placement_problem(row, env)
+    stored_leaf = row[STORED_LEAF]
+    if stored_leaf is not None and stored_leaf != computed_leaf:
         misplaced = misplaced or "the stored leaf hash does not match the recomputed leaf"
     kind = None
     if misplaced:
-        # An authentic envelope in the wrong place may have been moved (the engine confirms it
-        # from the log's event ids); anything else was altered.
+        # An authentic envelope in the wrong place may have been moved (the engine checks
+        # whether the log records it elsewhere); anything else was altered.
         kind = "reordered" if signature_ok else "edited"
     return Checked(
-        index=record.index,
+        log_index=index,
         leaf_hash=computed_leaf,
         problem=misplaced,
         problem_kind=kind,
@@ -90,11 +123,6 @@ def check_record(record: RawRecord, keys: Mapping[str, VerifyKey]) -> Checked:
         event_id=env.event_id,
         payload=dict(env.payload) if env.stream_type == "registry" else None,
     )
-
-
-def check_page(records: Sequence[RawRecord], keys: Mapping[str, VerifyKey]) -> list[Checked]:
-    """:func:`check_record` over a page (the unit of work sent to a worker)."""
-    return [check_record(r, keys) for r in records]
 
 
 def _decode(state: bytes) -> tuple[Envelope | None, str | None]:
@@ -111,19 +139,41 @@ def _decode(state: bytes) -> tuple[Envelope | None, str | None]:
     return env, None
 
 
-def _placement_problem(record: RawRecord, env: Envelope) -> str | None:
-    if record.topic is not None and record.topic != TOPIC_PREFIX + env.event_type:
-        return f"stored topic {record.topic!r} does not match event type {env.event_type!r}"
-    if record.originator_id is not None and record.originator_id != stream_uuid(
+def _placement_problem(row: RawRow, env: Envelope) -> str | None:
+    topic, originator_id, version = row[TOPIC], row[ORIGINATOR_ID], row[ORIGINATOR_VERSION]
+    if topic is not None and topic != TOPIC_PREFIX + env.event_type:
+        return f"stored topic {topic!r} does not match event type {env.event_type!r}"
+    if originator_id is not None and _stream_key(originator_id) != _stream_uuid_bytes(
         env.stream_type, env.stream_id
     ):
         return "stored stream id does not match the envelope's stream"
-    if (
-        record.originator_version is not None
-        and record.originator_version != env.expected_version + 1
-    ):
+    if version is not None and version != env.expected_version + 1:
         return (
-            f"stored stream version {record.originator_version} does not match the envelope's "
+            f"stored stream version {version} does not match the envelope's "
             f"expected_version {env.expected_version} + 1"
         )
     return None
+
+
+def _stream_key(value: Any) -> bytes | None:
+    """The stored originator id as 16 bytes (SQLite stores 32 hex chars, PostgreSQL a UUID)."""
+    if isinstance(value, UUID):
+        return value.bytes
+    try:
+        return bytes.fromhex(str(value))
+    except ValueError:
+        return None
+
+
+_NAMESPACE = STREAM_NAMESPACE.bytes
+
+
+def _stream_uuid_bytes(stream_type: str, stream_id: str) -> bytes:
+    """``stream_uuid(...).bytes`` without building UUID objects (this runs for every row).
+
+    RFC 9562 §5.5: SHA-1 of namespace || name, first 16 bytes, version 5, variant 10.
+    """
+    digest = bytearray(sha1(_NAMESPACE + f"{stream_type}/{stream_id}".encode()).digest()[:16])  # noqa: S324 - UUIDv5 is defined with SHA-1
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return bytes(digest)

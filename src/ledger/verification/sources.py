@@ -17,7 +17,7 @@ import orjson
 
 from ledger.integrity.envelope import leaf_bytes
 from ledger.store.records import Head
-from ledger.verification.records import RawRecord
+from ledger.verification.records import RawRow
 
 PAGE = 2000
 
@@ -43,7 +43,7 @@ class Source(Protocol):
 
     def describe(self) -> str: ...
     def approximate_size(self) -> int: ...
-    def pages(self) -> Iterator[list[RawRecord]]: ...
+    def pages(self) -> Iterator[list[RawRow]]: ...
     def checkpoints(self) -> list[SourceCheckpoint]: ...
     def head(self) -> Head | None: ...
     def orphans(self) -> list[Orphan]: ...
@@ -71,7 +71,7 @@ class _SQLSource:
         rows = self._query(f"SELECT MAX(log_index) FROM {self.log}")
         return int(rows[0][0] or -1) + 1
 
-    def pages(self) -> Iterator[list[RawRecord]]:
+    def pages(self) -> Iterator[list[RawRow]]:
         last = -1
         while True:
             rows = self._query(
@@ -83,20 +83,8 @@ class _SQLSource:
             )
             if not rows:
                 return
-            yield [
-                RawRecord(
-                    index=r[0],
-                    notification_id=r[1],
-                    recorded_at=r[2],
-                    stored_leaf_hash=bytes(r[3]),
-                    stored_root=bytes(r[4]),
-                    originator_id=self._uuid(r[5]) if r[5] is not None else None,
-                    originator_version=r[6],
-                    topic=r[7],
-                    state=bytes(r[8]) if r[8] is not None else None,
-                )
-                for r in rows
-            ]
+            # Plain tuples in RawRow order: cheap to ship to the worker processes.
+            yield rows
             last = rows[-1][0]
 
     def checkpoints(self) -> list[SourceCheckpoint]:
@@ -228,8 +216,8 @@ class ExportSource:
     def approximate_size(self) -> int:
         return int(self.manifest.get("size", 0))
 
-    def pages(self) -> Iterator[list[RawRecord]]:
-        page: list[RawRecord] = []
+    def pages(self) -> Iterator[list[RawRow]]:
+        page: list[RawRow] = []
         with (self.path / "log.jsonl").open("rb") as f:
             for position, line in enumerate(f):
                 page.append(_export_record(position, line.rstrip(b"\n")))
@@ -265,7 +253,7 @@ class ExportSource:
         return None
 
 
-def _export_record(position: int, line: bytes) -> RawRecord:
+def _export_record(position: int, line: bytes) -> RawRow:
     """Split a leaf-bytes line into its parts; a line that does not re-assemble to exactly the
     same bytes is reported as edited (state=None would say deleted, so keep the raw line)."""
     try:
@@ -275,5 +263,5 @@ def _export_record(position: int, line: bytes) -> RawRecord:
         if not isinstance(index, int) or leaf_bytes(state, index, recorded_at) != line:
             raise ValueError
     except (ValueError, KeyError, TypeError):
-        return RawRecord(position, None, "", None, None, None, None, None, line)
-    return RawRecord(index, None, recorded_at, None, None, None, None, None, state)
+        return (position, None, "", None, None, None, None, None, line)
+    return (index, None, recorded_at, None, None, None, None, None, state)
