@@ -283,12 +283,29 @@ def open_source(built: Built, export: Path | None = None) -> Source:
 
 
 def run_verify(built: Built, trusted: Path | None = None, export: Path | None = None) -> Report:
-    source = open_source(built, export)
-    try:
-        note = trusted.read_text("utf-8") if trusted else None
-        return verify(source, VerifyOptions(trusted_checkpoint=note))
-    finally:
-        source.close()
+    """Verify in-process and with two worker processes over small pages (so keys registered
+    in pages still in flight, range reads and page shipping are all exercised); both must
+    reach the same verdict."""
+    note = trusted.read_text("utf-8") if trusted else None
+    reports = []
+    for options in (
+        VerifyOptions(trusted_checkpoint=note),
+        VerifyOptions(trusted_checkpoint=note, workers=2, parallel_threshold=0, page_size=7),
+    ):
+        source = open_source(built, export)
+        try:
+            reports.append(verify(source, options))
+        finally:
+            source.close()
+    serial, parallel = reports
+    assert serial.ok == parallel.ok
+    assert _verdict(serial) == _verdict(parallel), (serial.as_dict(), parallel.as_dict())
+    return serial
+
+
+def _verdict(report: Report) -> tuple[str, int | None] | None:
+    first = report.first
+    return (first.damage.value, first.index) if first else None
 
 
 def cli(built: Built, *args: str) -> subprocess.CompletedProcess[str]:

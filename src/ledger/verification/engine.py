@@ -22,7 +22,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -34,6 +34,7 @@ import orjson
 from ledger.domain.catalogue import DEFAULT_CATALOGUE, REGISTRY_STREAM, Catalogue
 from ledger.domain.registry import Registry
 from ledger.errors import LedgerError, SchemaError
+from ledger.integrity.envelope import envelope_from_object
 from ledger.integrity.merkle import Frontier
 from ledger.integrity.note import (
     Checkpoint,
@@ -47,13 +48,14 @@ from ledger.verification.records import (
     INDEX,
     NOTIFICATION_ID,
     RECORDED_AT,
-    STATE,
     STORED_LEAF,
     Checked,
     RawRow,
     check_page,
+    check_range,
+    harvest_keys,
 )
-from ledger.verification.sources import Source, SourceCheckpoint
+from ledger.verification.sources import PAGE, Source, SourceCheckpoint, WorkerSpec
 
 
 class Damage(StrEnum):
@@ -141,7 +143,10 @@ class VerifyOptions:
     verifier_key: str | None = None
     """Pin the ledger's C2SP verifier key instead of trusting the genesis event."""
     workers: int = 0
-    """Worker processes for signatures; 0 = one per core (in-process below 4,000 events)."""
+    """Worker processes for signatures; 0 = one per core."""
+    parallel_threshold: int = 4000
+    """Below this many events, verify in-process (worker start-up would cost more)."""
+    page_size: int = PAGE
     progress: Callable[[int, int], None] | None = None
     max_findings: int = 100
     catalogue: Catalogue = DEFAULT_CATALOGUE
@@ -202,78 +207,66 @@ def verify(source: Source, options: VerifyOptions | None = None) -> Report:
 def _scan_log(run: _Run) -> None:
     total = run.source.approximate_size()
     workers = run.options.workers or (os.cpu_count() or 1)
-    pages = run.source.pages()
-    if workers <= 1 or total < 4000:
-        for page in pages:
+    spec = run.source.worker_spec()
+    if workers <= 1 or total < run.options.parallel_threshold:
+        for page in run.source.pages(run.options.page_size):
             frontier = run.stored_frontier.to_bytes()
             _extend_stored_frontier(run, page)
-            _consume(run, page, check_page(page, _keys_for_page(run, page), frontier))
+            harvest_keys(page, run.keys)
+            _consume(run, page, check_page(page, run.keys, frontier))
             _progress(run, total)
         return
     context = get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for page, checked in _pipelined(run, pool, pages, depth=workers * 2):
-            _consume(run, page, checked.result())
+        batches = _by_range(run, pool, spec) if spec else _by_page(run, pool)
+        for rows, checked in _in_order(batches, depth=workers * 2):
+            _consume(run, rows, checked.result())
             _progress(run, total)
 
 
-def _pipelined(
-    run: _Run, pool: ProcessPoolExecutor, pages: Iterator[list[RawRow]], depth: int
-) -> Iterator[tuple[list[RawRow], Future[list[Checked]]]]:
-    """Keep ``depth`` pages in flight, yielding results in log order (bounded memory)."""
-    in_flight: list[tuple[list[RawRow], Future[list[Checked]]]] = []
-    for page in pages:
+Batch = tuple[Sequence[Any], "Future[list[Checked]]"]
+
+
+def _by_range(run: _Run, pool: ProcessPoolExecutor, spec: WorkerSpec) -> Iterator[Batch]:
+    """Database sources: the main process reads only the narrow log rows; each worker reads
+    the full rows of its index range through its own connection."""
+    harvest_keys(run.source.registry_rows(), run.keys)
+    for narrow in run.source.narrow_pages(run.options.page_size):
+        frontier = run.stored_frontier.to_bytes()
+        _extend_stored_frontier(run, narrow)
+        start, end = narrow[0][INDEX], narrow[-1][INDEX] + 1
+        yield narrow, pool.submit(check_range, spec, start, end, dict(run.keys), frontier)
+
+
+def _by_page(run: _Run, pool: ProcessPoolExecutor) -> Iterator[Batch]:
+    """Exports: the main process reads the lines and ships them with the keys seen so far."""
+    for page in run.source.pages(run.options.page_size):
         frontier = run.stored_frontier.to_bytes()
         _extend_stored_frontier(run, page)
-        keys = _keys_for_page(run, page)
-        in_flight.append((page, pool.submit(check_page, page, keys, frontier)))
+        harvest_keys(page, run.keys)
+        yield page, pool.submit(check_page, page, dict(run.keys), frontier)
+
+
+def _in_order(batches: Iterator[Batch], depth: int) -> Iterator[Batch]:
+    """Keep ``depth`` batches in flight, yielding them in log order (bounded memory)."""
+    in_flight: list[Batch] = []
+    for batch in batches:
+        in_flight.append(batch)
         if len(in_flight) >= depth:
             yield in_flight.pop(0)
     yield from in_flight
 
 
-def _extend_stored_frontier(run: _Run, page: Sequence[RawRow]) -> None:
+def _extend_stored_frontier(run: _Run, rows: Sequence[Any]) -> None:
     """The tree of the *stored* leaf hashes, so workers can check stored roots page by page.
 
     Appending is cheap; roots are computed by the workers. A stored leaf that differs from
     the recomputed one is reported separately, so using stored leaves here loses nothing.
     """
-    for row in page:
+    for row in rows:
         stored = row[STORED_LEAF]
         if stored is not None:
             run.stored_frontier.append(stored)
-
-
-def _keys_for_page(run: _Run, page: Sequence[RawRow]) -> dict[str, VerifyKey]:
-    """Every key registered so far or inside ``page``: workers check signatures only;
-    *when* a key was valid is decided sequentially in :func:`_check_authority`.
-
-    Found by a substring search of the canonical bytes, not by the (editable) topic column.
-    """
-    for row in page:
-        state = row[STATE] or b""
-        if _KEY_EVENT in state or _GENESIS_EVENT in state:
-            _harvest_keys(run, state)
-    return run.keys
-
-
-_KEY_EVENT = b'"event_type":"SigningKeyRegistered"'
-_GENESIS_EVENT = b'"event_type":"LedgerInitialised"'
-
-
-def _harvest_keys(run: _Run, state: bytes | None) -> None:
-    try:
-        payload = orjson.loads(state or b"")["payload"]
-    except (ValueError, KeyError, TypeError):
-        return
-    for name in ("public_key", "admin_public_key", "ledger_public_key"):
-        value = payload.get(name) if isinstance(payload, dict) else None
-        if isinstance(value, str):
-            try:
-                key = VerifyKey.from_b64(value)
-            except ValueError:
-                continue
-            run.keys.setdefault(key.key_id, key)
 
 
 def _progress(run: _Run, total: int) -> None:
@@ -287,8 +280,11 @@ def _consume(run: _Run, page: Sequence[RawRow], checked: Sequence[Checked]) -> N
         _check_position(run, row)
         _check_record_result(run, row, result)
         if not result.root_ok:
-            run.add(Damage.EDITED, result.log_index,
-                    "the stored tree root after this event does not match the recomputed root")
+            run.add(
+                Damage.EDITED,
+                result.log_index,
+                "the stored tree root after this event does not match the recomputed root",
+            )
         if result.leaf_hash is not None and result.log_index == frontier.size:
             # The authoritative tree, from recomputed leaves. Roots only where a checkpoint
             # needs one: computing every root here would cost the main process O(log n).
@@ -380,7 +376,10 @@ def _check_authority(run: _Run, index: int, result: Checked) -> None:
         )
         run.add(damage, index, e.detail, event_id=result.event_id, key_id=result.key_id)
         return
-    if result.signature_ok is not True:
+    signature_ok = result.signature_ok
+    if signature_ok is None:
+        signature_ok = _verify_in_main(run, index, result.key_id)
+    if signature_ok is not True:
         run.add(
             Damage.EDITED,
             index,
@@ -398,6 +397,32 @@ def _check_authority(run: _Run, index: int, result: Checked) -> None:
         _fold_registry(run, index, result)
     else:
         run.authorised.add(cache_key)
+
+
+def _learn_keys(run: _Run, payload: Mapping[str, Any]) -> None:
+    """Send keys registered so far to the workers with the next batches."""
+    for name in ("public_key", "admin_public_key", "ledger_public_key"):
+        value = payload.get(name)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                key = VerifyKey.from_b64(value)
+                run.keys.setdefault(key.key_id, key)
+
+
+def _verify_in_main(run: _Run, index: int, key_id: str) -> bool:
+    """Check a signature the worker could not: its key was registered in a page that was
+    still in flight when this page was sent (rare: only just after a key registration)."""
+    record = run.registry.keys.get(key_id)
+    state = run.source.state_at(index)
+    if record is None or state is None:
+        return False
+    try:
+        env = envelope_from_object(orjson.loads(state))
+        key = run.keys.get(key_id) or VerifyKey.from_b64(record.public_key)
+    except (LedgerError, ValueError):
+        return False
+    run.keys.setdefault(key_id, key)
+    return key.verify(env.signature, env.signing_bytes())
 
 
 def _genesis(run: _Run, index: int, result: Checked) -> None:
@@ -428,6 +453,7 @@ def _fold_registry(run: _Run, index: int, result: Checked) -> None:
         run.registry.decide(result.event_type, payload, index)
         run.registry.apply(result.event_type, payload, index, derived_key_ids=derived)
         run.authorised.clear()
+        _learn_keys(run, payload)
     except (LedgerError, KeyError) as e:
         run.add(Damage.UNAUTHORISED, index, f"registry event breaks a registry rule: {e}")
 

@@ -16,10 +16,11 @@ from uuid import UUID
 import orjson
 
 from ledger.integrity.envelope import leaf_bytes
-from ledger.store.records import Head
+from ledger.store.records import Head, stream_uuid
 from ledger.verification.records import RawRow
 
 PAGE = 2000
+REGISTRY_UUID = stream_uuid("registry", "registry")
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,36 @@ class Source(Protocol):
 
     def describe(self) -> str: ...
     def approximate_size(self) -> int: ...
-    def pages(self) -> Iterator[list[RawRow]]: ...
+    def pages(self, size: int = PAGE) -> Iterator[list[RawRow]]: ...
     def checkpoints(self) -> list[SourceCheckpoint]: ...
     def head(self) -> Head | None: ...
     def orphans(self) -> list[Orphan]: ...
     def stream_versions_sorted(self) -> Iterator[tuple[UUID, int]] | None: ...
     def log_index_of(self, event_id: str) -> int | None: ...
+    def worker_spec(self) -> WorkerSpec | None: ...
+    def narrow_pages(self, size: int = PAGE) -> Iterator[list[NarrowRow]]: ...
+    def registry_rows(self) -> list[RawRow]: ...
+    def state_at(self, index: int) -> bytes | None: ...
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """How a worker process opens its own read-only connection to a database source, so rows
+    go from the database straight to the worker instead of through the main process."""
+
+    backend: str
+    target: str
+    schema: str = "public"
+
+    def open(self) -> _SQLSource:
+        if self.backend == "sqlite":
+            return SQLiteSource(Path(self.target))
+        return PostgresSource(self.target, schema=self.schema)
+
+
+NarrowRow = tuple[int, int | None, str, bytes]
+"""(log_index, notification_id, recorded_at, stored leaf hash): what the main process reads."""
 
 
 class _SQLSource:
@@ -71,7 +95,7 @@ class _SQLSource:
         rows = self._query(f"SELECT MAX(log_index) FROM {self.log}")
         return int(rows[0][0] or -1) + 1
 
-    def pages(self) -> Iterator[list[RawRow]]:
+    def pages(self, size: int = PAGE) -> Iterator[list[RawRow]]:
         last = -1
         while True:
             rows = self._query(
@@ -79,7 +103,7 @@ class _SQLSource:
                 f"e.originator_id, e.originator_version, e.topic, e.state "
                 f"FROM {self.log} l LEFT JOIN {self.events} e ON e.{self.nid} = l.notification_id "
                 f"WHERE l.log_index > ? ORDER BY l.log_index LIMIT ?",
-                (last, PAGE),
+                (last, size),
             )
             if not rows:
                 return
@@ -131,6 +155,47 @@ class _SQLSource:
                 yield self._uuid(r[0]), r[1]
             last = (rows[-1][0], rows[-1][1])
 
+    def narrow_pages(self, size: int = PAGE) -> Iterator[list[NarrowRow]]:
+        """The log rows without the event bodies, in index order (for the main process)."""
+        last = -1
+        while True:
+            rows = self._query(
+                f"SELECT log_index, notification_id, recorded_at, leaf_hash FROM {self.log} "
+                "WHERE log_index > ? ORDER BY log_index LIMIT ?",
+                (last, size),
+            )
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][0]
+
+    def rows_between(self, start: int, end: int) -> list[RawRow]:
+        """Full rows with log indexes in ``[start, end)`` (for a worker)."""
+        return self._query(
+            f"SELECT l.log_index, l.notification_id, l.recorded_at, l.leaf_hash, l.root, "
+            f"e.originator_id, e.originator_version, e.topic, e.state "
+            f"FROM {self.log} l LEFT JOIN {self.events} e ON e.{self.nid} = l.notification_id "
+            f"WHERE l.log_index >= ? AND l.log_index < ? ORDER BY l.log_index",
+            (start, end),
+        )
+
+    def registry_rows(self) -> list[RawRow]:
+        """The registry stream's rows (by its primary key), so every worker can be given all
+        registered keys up front. Only a shortcut: a registration moved out of the stream is
+        reported as damage and its key is still checked by the main process."""
+        oid = REGISTRY_UUID.hex if self.nid == "rowid" else REGISTRY_UUID
+        rows = self._query(f"SELECT state FROM {self.events} WHERE originator_id = ?", (oid,))
+        return [(0, None, "", None, None, None, None, None, bytes(r[0])) for r in rows]
+
+    def state_at(self, index: int) -> bytes | None:
+        """The stored envelope at ``index`` (used when a worker lacked a fresh key)."""
+        rows = self._query(
+            f"SELECT e.state FROM {self.log} l JOIN {self.events} e "
+            f"ON e.{self.nid} = l.notification_id WHERE l.log_index = ?",
+            (index,),
+        )
+        return bytes(rows[0][0]) if rows else None
+
     def log_index_of(self, event_id: str) -> int | None:
         """The log index whose log row records ``event_id`` (None if no row does)."""
         rows = self._query(f"SELECT log_index FROM {self.log} WHERE event_id = ?", (event_id,))
@@ -158,6 +223,9 @@ class SQLiteSource(_SQLSource):
     def describe(self) -> str:
         return f"sqlite:///{self.path}"
 
+    def worker_spec(self) -> WorkerSpec:
+        return WorkerSpec("sqlite", str(self.path))
+
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params).fetchall()
 
@@ -174,6 +242,7 @@ class PostgresSource(_SQLSource):
         import psycopg
 
         self.url = url
+        self.schema = schema
         self._conn = psycopg.connect(_libpq_url(url), autocommit=True)
         self._conn.read_only = True
         q = f'"{schema}".'
@@ -182,6 +251,9 @@ class PostgresSource(_SQLSource):
 
     def describe(self) -> str:
         return self.url
+
+    def worker_spec(self) -> WorkerSpec:
+        return WorkerSpec("postgres", self.url, self.schema)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._conn.cursor() as c:
@@ -216,12 +288,12 @@ class ExportSource:
     def approximate_size(self) -> int:
         return int(self.manifest.get("size", 0))
 
-    def pages(self) -> Iterator[list[RawRow]]:
+    def pages(self, size: int = PAGE) -> Iterator[list[RawRow]]:
         page: list[RawRow] = []
         with (self.path / "log.jsonl").open("rb") as f:
             for position, line in enumerate(f):
                 page.append(_export_record(position, line.rstrip(b"\n")))
-                if len(page) >= PAGE:
+                if len(page) >= size:
                     yield page
                     page = []
         if page:
@@ -248,6 +320,19 @@ class ExportSource:
     def log_index_of(self, event_id: str) -> int | None:
         # An export has no log rows beside the leaf bytes, so nothing is ever misplaced.
         return None
+
+    def worker_spec(self) -> None:
+        # Lines are read once, by the main process, and shipped to the workers.
+        return None
+
+    def state_at(self, index: int) -> bytes | None:
+        return None  # never needed: the main process ships keys with each page
+
+    def narrow_pages(self, size: int = PAGE) -> Iterator[list[NarrowRow]]:
+        return iter(())  # exports are read by pages() only
+
+    def registry_rows(self) -> list[RawRow]:
+        return []  # keys travel with the pages
 
     def close(self) -> None:
         return None
