@@ -357,7 +357,9 @@ def bench_verifier(url: str, workers: int) -> tuple[int, float, int]:
         "src=open_source(s,None); t=time.perf_counter()\n"
         f"r=verify(src, VerifyOptions(workers={workers}))\n"
         "dt=time.perf_counter()-t\n"
-        "me=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child started by
+        # a big parent would report the parent's size.
+        "me=[int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
         "kids=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "print(r.ok, r.size, dt, me, kids)\n"
     )

@@ -145,3 +145,32 @@ def _verify_consistency(
         fn >>= 1
         sn >>= 1
     return fr == first_root and sr == second_root and sn == 0
+
+
+def test_verifier_cuts_signing_bytes_exactly_like_re_encoding() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ledger.client import EnvelopeSigner
+    from ledger.integrity.envelope import parse_envelope
+    from ledger.integrity.signing import SigningKey
+    from ledger.verification.records import signing_bytes_of
+
+    signer = EnvelopeSigner(SigningKey.generate(), "a-1", "registry_admin", "org")
+    keys = st.text(min_size=1, max_size=12)
+    leaves = st.one_of(st.integers(-(2**53) + 1, 2**53 - 1), st.text(max_size=30), st.booleans())
+    payloads = st.dictionaries(
+        st.one_of(keys, st.just("signature")),
+        st.one_of(leaves, st.dictionaries(st.just("signature"), st.text(max_size=20))),
+        max_size=5,
+    )
+
+    @settings(max_examples=150, deadline=None)
+    @given(payloads)
+    def check(payload: dict) -> None:
+        raw = signer.sign(event_type="X", stream_type="s", stream_id="i", expected_version=0,
+                          payload=payload)
+        env = parse_envelope(raw)
+        assert signing_bytes_of(raw, env) == env.signing_bytes()
+
+    check()

@@ -165,8 +165,10 @@ def envelope_from_object(value: Any) -> Envelope:
     if not isinstance(value, dict):
         _fail("", "the envelope must be a JSON object", "wrong_type")
     _check_keys(value, ENVELOPE_FIELDS, "")
-    check_json_values(value, "", 0)
     _check_top_level(value)
+    # Every other member was checked for type and length above; only the free-form payload
+    # needs the walk for floats, unsafe integers, long strings and depth.
+    check_json_values(value["payload"], "/payload", 1)
     try:
         signature = b64decode_strict(value["signature"])
     except Base64Error as e:
@@ -224,7 +226,7 @@ _TOP_LEVEL: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
 _IS_ID = _matches(_ID)
 _ATTACHMENT: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("name", lambda x: type(x) is str and 0 < len(x) <= 255, "must be 1..255 chars"),
-    ("media_type", lambda x: type(x) is str and "/" in x, "must be a media type"),
+    ("media_type", lambda x: type(x) is str and "/" in x and len(x) <= 255, "must be a media type"),
     ("sha256", _matches(_SHA256_HEX), "must be 64 lowercase hex characters"),
     ("size", lambda x: _is_int(x) and x >= 0, "must be an integer >= 0"),
 )

@@ -42,7 +42,7 @@ from ledger.store.records import (
     StoredCheckpoint,
     stream_uuid,
 )
-from ledger.store.tree import EventIdTakenError, StaleRegistryError, StreamGapError
+from ledger.store.tree import StaleRegistryError, StreamGapError
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,6 @@ class LedgerService:
             except StaleRegistryError:
                 self.refresh_registry()
                 continue
-            except EventIdTakenError:
-                return self._retried(env, stored)
             except StreamGapError as e:
                 raise self._concurrency_error(env, e) from e
             except IntegrityError as e:

@@ -1,9 +1,10 @@
 """The scale-out backend: PostgreSQL, shared by many API processes on many machines.
 
-:class:`LedgerPostgresRecorder` hooks ``_fetch_ids_after_insert_events``, which the library
-runs inside the insert transaction *after* ``LOCK TABLE … IN EXCLUSIVE MODE`` and the INSERT.
-That lock serialises every writer of the events table, so the head row we read and update is
-never raced: the log index, leaf and root advance exactly once per event, in commit order.
+:class:`LedgerPostgresRecorder` overrides ``insert_events``: after the library's
+``LOCK TABLE … IN EXCLUSIVE MODE`` and INSERT it reads the head row, then writes the log rows
+and the new head, all in the same transaction. The table lock serialises every writer of the
+events table, so the head is never raced: the log index, leaf and root advance exactly once per
+event, in commit order.
 Select it with ``PERSISTENCE_MODULE=ledger.store.postgres:LedgerPostgresFactory``.
 """
 
@@ -27,7 +28,7 @@ from psycopg.sql import SQL
 
 from ledger.store.reads import LogReads
 from ledger.store.records import AppendBatch, Head, StoredCheckpoint
-from ledger.store.tree import EMPTY_HEAD, EventIdTakenError, StreamGapError, plan_append
+from ledger.store.tree import EMPTY_HEAD, StreamGapError, plan_append
 
 _DDL_LOCK_KEY = 0x6C65646765720001
 """Advisory lock key held while creating tables (``"ledger"`` in ASCII, then 1)."""
@@ -93,12 +94,24 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn:
             with conn.pipeline() as pipeline:
                 try:
-                    with conn.transaction(), conn.cursor() as curs:
+                    with conn.transaction(), conn.cursor() as curs, conn.cursor() as head:
                         self._insert_stored_events(curs, stored_events, **kwargs)
-                        # Sync now so a uniqueness violation surfaces here.
-                        pipeline.sync()
+                        # Queued behind the LOCK TABLE and the INSERT, so it reads the head the
+                        # previous commit left; one round trip brings back both results.
+                        head.execute(
+                            f"SELECT size, frontier, registry_version, last_recorded_at "
+                            f"FROM {self.head_table}"
+                        )
+                        pipeline.sync()  # a uniqueness violation surfaces here
                         notification_ids = self._fetch_ids_after_insert_events(
                             curs, stored_events, **kwargs
+                        )
+                        self._advance_tree(
+                            curs,
+                            head.fetchone(),
+                            stored_events,
+                            notification_ids,
+                            kwargs.get("ledger_batch"),
                         )
                 except Exception as e:  # noqa: BLE001 - re-raised below, outside the pipeline
                     exc = e
@@ -108,26 +121,30 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
                 raise exc
         return notification_ids
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+    def _advance_tree(
+        self,
+        curs: Cursor[DictRow],
+        head_row: DictRow | None,
+        stored_events: Sequence[StoredEvent],
+        ids: Sequence[int] | None,
+        batch: AppendBatch | None,
+    ) -> None:
+        """Write the log rows and the new head (pipelined: no round trip until commit).
+
+        A reused event id fails the log table's UNIQUE constraint at commit and rolls back
+        the whole transaction.
+        """
         assert ids is not None
-        batch: AppendBatch | None = kwargs.get("ledger_batch")
         if batch is not None:
-            self._check_batch(curs, stored_events, batch)
-        curs.execute(
-            f"SELECT size, frontier, registry_version, last_recorded_at FROM {self.head_table}"
-        )
-        row = curs.fetchone()
+            self._check_predecessors(curs, stored_events)
         head = (
             Head(
-                row["size"],
-                bytes(row["frontier"]),
-                row["registry_version"],
-                row["last_recorded_at"],
+                head_row["size"],
+                bytes(head_row["frontier"]),
+                head_row["registry_version"],
+                head_row["last_recorded_at"],
             )
-            if row
+            if head_row
             else EMPTY_HEAD
         )
         plan = plan_append(head, stored_events, ids, batch)
@@ -146,19 +163,11 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
             "last_recorded_at=excluded.last_recorded_at",
             (h.size, h.frontier, h.registry_version, h.last_recorded_at),
         )
-        return ids
 
-    def _check_batch(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], batch: AppendBatch
+    def _check_predecessors(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
     ) -> None:
-        """Event ids are new and every stream version has its predecessor (one round trip each)."""
-        curs.execute(
-            f"SELECT event_id FROM {self.log_table} WHERE event_id = ANY(%s) LIMIT 1",
-            (list(batch.event_ids),),
-        )
-        taken = curs.fetchone()
-        if taken is not None:
-            raise EventIdTakenError(taken["event_id"])
+        """Every stream version has its predecessor (one round trip, only when needed)."""
         needed = [
             (s.originator_id, s.originator_version - 1)
             for s in stored_events

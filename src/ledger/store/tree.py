@@ -30,14 +30,6 @@ class StaleRegistryError(IntegrityError):
         self.current = current
 
 
-class EventIdTakenError(IntegrityError):
-    """An event id in the batch is already in the log."""
-
-    def __init__(self, event_id: str) -> None:
-        super().__init__(f"event id {event_id} is already recorded")
-        self.event_id = event_id
-
-
 class StreamGapError(IntegrityError):
     """``expected_version`` is ahead of the stream (its predecessor is missing)."""
 

@@ -50,7 +50,10 @@ from ledger.verification.records import (
     RECORDED_AT,
     STORED_LEAF,
     Checked,
+    Intact,
+    PageResult,
     RawRow,
+    Signer,
     check_page,
     check_range,
     harvest_keys,
@@ -224,7 +227,7 @@ def _scan_log(run: _Run) -> None:
             _progress(run, total)
 
 
-Batch = tuple[Sequence[Any], "Future[list[Checked]]"]
+Batch = tuple[Sequence[Any], "Future[PageResult]"]
 
 
 def _by_range(run: _Run, pool: ProcessPoolExecutor, spec: WorkerSpec) -> Iterator[Batch]:
@@ -274,10 +277,21 @@ def _progress(run: _Run, total: int) -> None:
         run.options.progress(run.frontier.size, total)
 
 
-def _consume(run: _Run, page: Sequence[RawRow], checked: Sequence[Checked]) -> None:
-    frontier = run.frontier
-    for row, result in zip(page, checked, strict=True):
+def _consume(run: _Run, page: Sequence[RawRow], answer: PageResult) -> None:
+    frontier, signers = run.frontier, answer.signers
+    for row, item in zip(page, answer.items, strict=True):
         _check_position(run, row)
+        if not isinstance(item, Checked):
+            # An intact row: only the sequential checks are left (authority, tree).
+            signer = signers[item[2]]
+            if signer not in run.authorised:
+                _check_authority(run, item[0], _expand(item, signer))
+            if item[0] == frontier.size:
+                frontier.append(item[1])
+                if frontier.size in run.wanted_sizes:
+                    run.roots_at[frontier.size] = frontier.root()
+            continue
+        result = item
         _check_record_result(run, row, result)
         if not result.root_ok:
             run.add(
@@ -292,6 +306,25 @@ def _consume(run: _Run, page: Sequence[RawRow], checked: Sequence[Checked]) -> N
             if frontier.size in run.wanted_sizes:
                 run.roots_at[frontier.size] = frontier.root()
     run.report.size = frontier.size
+
+
+def _expand(item: Intact, signer: Signer) -> Checked:
+    key_id, actor, event_type, schema_version = signer
+    return Checked(
+        item[0],
+        item[1],
+        None,
+        None,
+        True,
+        True,
+        event_type,
+        schema_version,
+        key_id,
+        actor,
+        ("", "", 0),
+        item[3],
+        None,
+    )
 
 
 def _check_position(run: _Run, row: RawRow) -> None:

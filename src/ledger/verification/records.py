@@ -102,7 +102,7 @@ _WORKER_SOURCES: dict[Any, Any] = {}
 
 def check_range(
     spec: Any, start: int, end: int, keys: dict[str, VerifyKey], frontier_at_start: bytes
-) -> list[Checked]:
+) -> PageResult:
     """Worker entry point for database sources: read rows ``[start, end)`` through this
     process's own read-only connection, then :func:`check_page` them."""
     source = _WORKER_SOURCES.get(spec)
@@ -113,9 +113,24 @@ def check_range(
     return check_page(rows, keys, frontier_at_start)
 
 
+Signer = tuple[str, tuple[str, str, str], str, int]
+"""(key_id, actor, event_type, schema_version): what the main process authorises."""
+
+Intact = tuple[int, bytes, int, str]
+"""(log_index, leaf hash, index into the page's signer table, event_id): a row that passed
+every per-row check, sent in this compact form to keep the main process's share small."""
+
+
+class PageResult(NamedTuple):
+    """A worker's answer for one page: intact rows compactly, anything else in full."""
+
+    signers: list[Signer]
+    items: list[Intact | Checked]
+
+
 def check_page(
     rows: Sequence[RawRow], keys: Mapping[str, VerifyKey], frontier_at_start: bytes | None
-) -> list[Checked]:
+) -> PageResult:
     """Check a page of consecutive rows.
 
     ``frontier_at_start`` is the tree before the page built from the *stored* leaf hashes;
@@ -123,7 +138,8 @@ def check_page(
     leaf is caught separately, by recomputing it).
     """
     frontier = Frontier.from_bytes(frontier_at_start) if frontier_at_start is not None else None
-    results = []
+    signers: dict[Signer, int] = {}
+    items: list[Intact | Checked] = []
     for row in rows:
         checked = check_row(row, keys)
         stored_leaf, stored_root = row[STORED_LEAF], row[STORED_ROOT]
@@ -131,8 +147,17 @@ def check_page(
             frontier.append(stored_leaf)
             if frontier.root() != stored_root:
                 checked = checked._replace(root_ok=False)
-        results.append(checked)
-    return results
+        items.append(_compact(checked, signers))
+    return PageResult(list(signers), items)
+
+
+def _compact(c: Checked, signers: dict[Signer, int]) -> Intact | Checked:
+    if c.problem is not None or c.signature_ok is not True or not c.root_ok or c.payload:
+        return c
+    assert c.leaf_hash is not None
+    signer = (c.key_id, c.actor, c.event_type, c.schema_version)
+    ref = signers.setdefault(signer, len(signers))
+    return (c.log_index, c.leaf_hash, ref, c.event_id)
 
 
 def check_row(row: RawRow, keys: Mapping[str, VerifyKey]) -> Checked:
@@ -145,7 +170,7 @@ def check_row(row: RawRow, keys: Mapping[str, VerifyKey]) -> Checked:
     if env is None:
         return Checked(index, computed_leaf, problem, "edited", None)
     key = keys.get(env.key_id)
-    signature_ok = key.verify(env.signature, env.signing_bytes()) if key else None
+    signature_ok = key.verify(env.signature, signing_bytes_of(state, env)) if key else None
     misplaced = _placement_problem(row, env)
     stored_leaf = row[STORED_LEAF]
     if stored_leaf is not None and stored_leaf != computed_leaf:
@@ -169,6 +194,26 @@ def check_row(row: RawRow, keys: Mapping[str, VerifyKey]) -> Checked:
         event_id=env.event_id,
         payload=dict(env.payload) if env.stream_type == "registry" else None,
     )
+
+
+_SIGNATURE_MEMBER = b',"signature":"'
+_SIGNATURE_B64_LENGTH = 88  # base64 of 64 bytes, with padding
+
+
+def signing_bytes_of(state: bytes, env: Envelope) -> bytes:
+    """The signing bytes of a *canonical* stored envelope, by cutting out its signature member.
+
+    Why it is exact: in JCS the top-level ``signature`` member sorts after ``payload``,
+    ``protocol`` and ``schema_version`` and before ``stream_id``/``stream_type`` (plain
+    identifiers), and an unescaped ``"`` cannot occur inside a string, so its last
+    occurrence is the top-level member. Falls back to re-encoding if the shape differs.
+    Saves re-serialising every envelope in the verifier.
+    """
+    start = state.rfind(_SIGNATURE_MEMBER)
+    end = start + len(_SIGNATURE_MEMBER) + _SIGNATURE_B64_LENGTH + 1
+    if start < 0 or state[end - 1 : end] != b'"':
+        return env.signing_bytes()
+    return state[:start] + state[end:]
 
 
 def _decode(state: bytes) -> tuple[Envelope | None, str | None]:
