@@ -67,14 +67,25 @@ def authorize(
     """
     if env.event_type == "LedgerInitialised":
         return _authorize_genesis(registry, env, position)
-    record = registry.check_key(env.key_id, env.actor["actor_id"], position)
-    key = keys.get(record.key_id, record.public_key)
+    key = signer_key(registry, keys, env, position)
     verify_signature(key, env)
+    check_permissions(registry, env, spec, position)
+    return key
+
+
+def signer_key(registry: Registry, keys: KeyCache, env: Envelope, position: int) -> VerifyKey:
+    """The registered, unrevoked key of the envelope's actor (ENV-1, without the signature)."""
+    record = registry.check_key(env.key_id, env.actor["actor_id"], position)
+    return keys.get(record.key_id, record.public_key)
+
+
+def check_permissions(registry: Registry, env: Envelope, spec: EventSpec, position: int) -> None:
+    """The actor's role covers the organisation and event type (ENV-2), and a registry event
+    keeps the registry's rules (REG-*)."""
     registry.check_role(env.actor["actor_id"], env.actor["role"], env.actor["org_id"], spec)
     if spec.stream_type == REGISTRY_STREAM[0]:
         _check_key_registration(env)
         registry.decide(env.event_type, env.payload, position)
-    return key
 
 
 def verify_signature(key: VerifyKey, env: Envelope) -> None:

@@ -32,7 +32,15 @@ from ledger.integrity.merkle import DictSubtreeCache, Frontier, consistency_proo
 from ledger.integrity.note import Checkpoint, sign_note
 from ledger.integrity.receipt import Receipt, sign_receipt
 from ledger.integrity.signing import SigningKey
-from ledger.services.authority import KeyCache, apply_registry_event, authorize, check_schema
+from ledger.services.authority import (
+    KeyCache,
+    apply_registry_event,
+    authorize,
+    check_permissions,
+    check_schema,
+    signer_key,
+    verify_signature,
+)
 from ledger.services.committer import GroupCommitter, Pending
 from ledger.store.application import LedgerStore
 from ledger.store.records import (
@@ -141,8 +149,9 @@ class LedgerService:
         )
         is_registry = spec.stream_type == REGISTRY_STREAM[0]
         for _ in range(_STALE_RETRIES):
-            version = self._authorize(env, spec)
-            pending = Pending(event, env.event_id, version, is_registry)
+            with self._committer.preparing():
+                version = self._authorize(env, spec)
+                pending = Pending(event, env.event_id, version, is_registry)
             try:
                 outcome = self._committer.commit(pending)
             except StaleRegistryError:
@@ -182,13 +191,19 @@ class LedgerService:
         return self._authorize_once(env, spec)
 
     def _authorize_once(self, env: Envelope, spec: Any) -> int:
+        if env.event_type == "LedgerInitialised":
+            with self._registry_lock:
+                authorize(self._registry, self._keys, env, spec, self.store.log.head().size)
+                return self._registry.version
         with self._registry_lock:
-            if env.event_type == "LedgerInitialised":
-                position = self.store.log.head().size
-            else:
-                position = _AFTER_EVERYTHING
-            authorize(self._registry, self._keys, env, spec, position)
-            return self._registry.version
+            version = self._registry.version
+            key = signer_key(self._registry, self._keys, env, _AFTER_EVERYTHING)
+        # The slow part runs outside the lock. Should the registry change meanwhile, the
+        # version returned is stale and the recorder refuses the commit (then we re-check).
+        verify_signature(key, env)
+        with self._registry_lock:
+            check_permissions(self._registry, env, spec, _AFTER_EVERYTHING)
+        return version
 
     def _save(self, events: list[LedgerEvent], batch: AppendBatch) -> None:
         self.store.append(events, batch)

@@ -127,16 +127,34 @@ class LedgerSQLiteRecorder(LogReads, SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # Every statement below is ONE sqlite3 step, whatever the batch size. Each step releases
+        # and retakes the GIL; under load a retake waits for another thread's Ed25519 check
+        # (which holds the GIL), and the write lock is held all that time. So: multi-row
+        # INSERTs and one combined SELECT instead of a statement per event.
+        #
         # The INSERT comes first: it takes SQLite's write lock (across processes too), so the
         # head we read next is the one the previous commit left.
-        ids = self._insert_event_rows(c, stored_events)
+        n = len(stored_events)
+        _insert_rows(
+            c,
+            self.events_table_name,
+            [
+                (_hex(s.originator_id), s.originator_version, s.topic, s.state)
+                for s in stored_events
+            ],
+        )
+        last_rowid, head = self._read_last_rowid_and_head(c)
+        # Inside our write transaction SQLite gives each new row max(rowid) + 1 (its
+        # documented "usual algorithm"), so the new rows are the last n rowids.
+        ids = list(range(last_rowid - n + 1, last_rowid + 1))
         batch: AppendBatch | None = kwargs.get("ledger_batch")
         if batch is not None:
             self._check_predecessors(c, stored_events)
-        plan = plan_append(self._read_head(c), stored_events, ids, batch)
+        plan = plan_append(head, stored_events, ids, batch)
         # A reused event id fails the UNIQUE constraint here and rolls everything back.
-        c.executemany(
-            f"INSERT INTO {LOG_TABLE} VALUES (?,?,?,?,?,?)",
+        _insert_rows(
+            c,
+            LOG_TABLE,
             [
                 (r.index, r.notification_id, r.event_id, r.recorded_at, r.leaf_hash, r.root)
                 for r in plan.rows
@@ -152,26 +170,15 @@ class LedgerSQLiteRecorder(LogReads, SQLiteApplicationRecorder):
         )
         return ids
 
-    def _insert_event_rows(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]
-    ) -> list[int]:
-        """Insert the event rows with one statement and return their rowids.
-
-        Why not the library's row-by-row INSERT: every sqlite3 call releases and retakes the
-        GIL, and under load each retake can wait for other threads, stretching the time the
-        write lock is held. Inside our write transaction SQLite gives each new row
-        ``max(rowid) + 1`` (documented "usual algorithm"), so the ids are the last N.
-        """
-        c.executemany(
-            self.insert_events_statement,
-            [
-                (_hex(s.originator_id), s.originator_version, s.topic, s.state)
-                for s in stored_events
-            ],
+    def _read_last_rowid_and_head(self, c: SQLiteCursor) -> tuple[int, Head]:
+        c.execute(
+            f"SELECT (SELECT MAX(rowid) FROM {self.events_table_name}), "
+            f"h.size, h.frontier, h.registry_version, h.last_recorded_at "
+            f"FROM (SELECT 1) LEFT JOIN {HEAD_TABLE} h ON h.id = 1"
         )
-        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
-        last = int(c.fetchone()[0])
-        return list(range(last - len(stored_events) + 1, last + 1))
+        row = c.fetchone()
+        head = EMPTY_HEAD if row[1] is None else Head(row[1], bytes(row[2]), row[3], row[4])
+        return int(row[0]), head
 
     def _check_predecessors(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
         """Every stream version has its predecessor (``expected_version`` is not ahead)."""
@@ -193,14 +200,6 @@ class LedgerSQLiteRecorder(LogReads, SQLiteApplicationRecorder):
         missing = c.fetchone()
         if missing is not None:
             raise StreamGapError(missing[0], missing[1] + 1)
-
-    @staticmethod
-    def _read_head(c: SQLiteCursor) -> Head:
-        c.execute(f"SELECT size, frontier, registry_version, last_recorded_at FROM {HEAD_TABLE}")
-        row = c.fetchone()
-        if row is None:
-            return EMPTY_HEAD
-        return Head(row[0], bytes(row[1]), row[2], row[3])
 
     # ------------------------------------------------------------------ reads
 
@@ -255,6 +254,20 @@ class LedgerSQLiteFactory(SQLiteFactory):
         if self.env_create_table():
             recorder.create_table()
         return recorder
+
+
+_ROWS_PER_INSERT = 1000  # 6 columns x 1000 rows stays far below SQLite's 32,766 variables
+
+
+def _insert_rows(c: SQLiteCursor, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Multi-row ``INSERT … VALUES (…),(…)``: one sqlite3 step per 1,000 rows."""
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        row = "(" + ",".join("?" * len(chunk[0])) + ")"
+        c.execute(
+            f"INSERT INTO {table} VALUES {','.join([row] * len(chunk))}",
+            [value for r in chunk for value in r],
+        )
 
 
 def _hex(originator_id: UUID | str) -> str:
