@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("second", type=int, help="tree size, or new tree size")
     p.set_defaults(run=commands.prove)
 
-    p = sub.add_parser("demo", help="initialise a demo ledger, append events, checkpoint, verify")
+    p = sub.add_parser(
+        "demo", help="initialise a demo ledger, append signed events, verify, checkpoint"
+    )
     p.set_defaults(run=commands.demo)
     return parser
 

@@ -15,8 +15,9 @@ from ledger.errors import LedgerError
 from ledger.integrity.merkle import Frontier
 from ledger.integrity.signing import SigningKey, b64encode, read_private_key, write_private_key
 from ledger.services.export import export_ledger
+from ledger.services.ledger import LedgerService
 from ledger.settings import Settings
-from ledger.verification import VerifyOptions
+from ledger.verification import Report, VerifyOptions
 from ledger.verification import verify as run_verify
 from ledger.verification.engine import print_progress
 from ledger.verification.sources import ExportSource, PostgresSource, Source, SQLiteSource
@@ -184,8 +185,9 @@ def prove(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def demo(settings: Settings, _: argparse.Namespace) -> int:
-    """Initialise (once), register a county office, a clerk and her key, rotate the key,
-    checkpoint and verify. Safe to run again: nothing is duplicated."""
+    """Initialise (once), register a county office, a clerk and her key, rotate the key and
+    register the integrity verifier; then verify, record the verification run as a signed
+    event, checkpoint and print. Running it again adds only the new verification run."""
     if not (settings.home / ADMIN_KEY_FILE).exists():
         init_ledger(
             settings,
@@ -199,18 +201,49 @@ def demo(settings: Settings, _: argparse.Namespace) -> int:
     try:
         if "county-civil-affairs" not in service.registry.organisations:
             _demo_registry(settings, service)
+        report = run_verify(open_source(settings, None))
+        print(
+            f"verification: {'OK' if report.ok else 'DAMAGED'} — {report.size} events, "
+            f"{report.checkpoints_checked} checkpoint(s), root {b64encode(report.root)}"
+        )
+        _record_verification_run(settings, service, report)
         kept = service.issue_checkpoint(force=True)
         assert kept is not None
         print("latest checkpoint (C2SP signed note):")
         sys.stdout.write(kept.note)
     finally:
         service.close()
-    report = run_verify(open_source(settings, None))
-    print(
-        f"verification: {'OK' if report.ok else 'DAMAGED'} — {report.size} events, "
-        f"{report.checkpoints_checked} checkpoint(s), root {b64encode(report.root)}"
-    )
     return 0 if report.ok else 1
+
+
+def _record_verification_run(settings: Settings, service: LedgerService, report: Report) -> None:
+    """The run is itself an event (domain.md §8), signed by the verifier's own key."""
+    verifier = EnvelopeSigner(
+        read_private_key(settings.home / "verifier.key"),
+        "verifier-1",
+        "integrity_verifier",
+        "city-gov",
+    )
+    first = report.first
+    run_id = f"run-{service.store.log.head().size}"
+    result = service.append(
+        verifier.sign(
+            event_type="IntegrityVerificationRun",
+            stream_type="verification",
+            stream_id=run_id,
+            expected_version=0,
+            payload={
+                "run_id": run_id,
+                "tree_size": report.size,
+                "root_hash": b64encode(report.root),
+                "result": "PASS" if report.ok else "FAIL",
+                "findings_count": len(report.findings),
+                "first_damage_kind": first.damage.value if first else None,
+                "first_damage_index": first.index if first else None,
+            },
+        )
+    )
+    print(f"  #{result.receipt.index:<3} IntegrityVerificationRun recorded, signed by verifier-1")
 
 
 def _demo_registry(settings: Settings, service: object) -> None:
@@ -239,8 +272,12 @@ def _demo_registry(settings: Settings, service: object) -> None:
         version += 1
         print(f"  #{result.receipt.index:<3} {event_type:<24} receipt signed by the ledger")
 
-    clerk_key, rotated = SigningKey.generate(), SigningKey.generate()
-    for key, name in ((clerk_key, "clerk-old.key"), (rotated, "clerk.key")):
+    clerk_key, rotated, verifier = (SigningKey.generate() for _ in range(3))
+    for key, name in (
+        (clerk_key, "clerk-old.key"),
+        (rotated, "clerk.key"),
+        (verifier, "verifier.key"),
+    ):
         path = settings.home / name
         if not path.exists():
             write_private_key(path, key)
@@ -281,5 +318,27 @@ def _demo_registry(settings: Settings, service: object) -> None:
             "role": "township_intake_clerk",
             "org_id": "county-civil-affairs",
             "include_descendants": True,
+        },
+    )
+    registry(
+        "ActorRegistered",
+        {"actor_id": "verifier-1", "org_id": "city-gov", "kind": "SYSTEM", "person_ref": None},
+    )
+    registry(
+        "SigningKeyRegistered",
+        {
+            "key_id": verifier.key_id,
+            "algorithm": "Ed25519",
+            "public_key": verifier.public.to_b64(),
+            "actor_id": "verifier-1",
+        },
+    )
+    registry(
+        "ActorRoleGranted",
+        {
+            "actor_id": "verifier-1",
+            "role": "integrity_verifier",
+            "org_id": "city-gov",
+            "include_descendants": False,
         },
     )
