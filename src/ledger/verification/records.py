@@ -141,40 +141,50 @@ def check_page(
     signers: dict[Signer, int] = {}
     items: list[Intact | Checked] = []
     for row in rows:
-        checked = check_row(row, keys)
+        root_ok = True
         stored_leaf, stored_root = row[STORED_LEAF], row[STORED_ROOT]
         if frontier is not None and stored_leaf is not None and stored_root is not None:
             frontier.append(stored_leaf)
-            if frontier.root() != stored_root:
-                checked = checked._replace(root_ok=False)
-        items.append(_compact(checked, signers))
+            root_ok = frontier.root() == stored_root
+        items.append(check_row(row, keys, signers, root_ok=root_ok))
     return PageResult(list(signers), items)
 
 
-def _compact(c: Checked, signers: dict[Signer, int]) -> Intact | Checked:
-    if c.problem is not None or c.signature_ok is not True or not c.root_ok or c.payload:
-        return c
-    assert c.leaf_hash is not None
-    signer = (c.key_id, c.actor, c.event_type, c.schema_version)
-    ref = signers.setdefault(signer, len(signers))
-    return (c.log_index, c.leaf_hash, ref, c.event_id)
+def check_row(
+    row: RawRow,
+    keys: Mapping[str, VerifyKey],
+    signers: dict[Signer, int] | None = None,
+    *,
+    root_ok: bool = True,
+) -> Checked | Intact:
+    """Per-row checks (see module docstring); never raises for bad data.
 
-
-def check_row(row: RawRow, keys: Mapping[str, VerifyKey]) -> Checked:
-    """Per-row checks (see module docstring); never raises for bad data."""
+    With a ``signers`` table an intact, non-registry row comes back in the compact
+    :data:`Intact` form; anything else as a full :class:`Checked`.
+    """
     index, state = row[INDEX], row[STATE]
     if state is None:
-        return Checked(index, None, "the event row is missing", "deleted", None)
+        return Checked(index, None, "the event row is missing", "deleted", None, root_ok)
     computed_leaf = leaf_hash(leaf_bytes(state, index, row[RECORDED_AT]))
     env, problem = _decode(state)
     if env is None:
-        return Checked(index, computed_leaf, problem, "edited", None)
+        return Checked(index, computed_leaf, problem, "edited", None, root_ok)
     key = keys.get(env.key_id)
     signature_ok = key.verify(env.signature, signing_bytes_of(state, env)) if key else None
     misplaced = _placement_problem(row, env)
     stored_leaf = row[STORED_LEAF]
     if stored_leaf is not None and stored_leaf != computed_leaf:
         misplaced = misplaced or "the stored leaf hash does not match the recomputed leaf"
+    actor = env.actor
+    signer = (
+        env.key_id,
+        (actor["actor_id"], actor["role"], actor["org_id"]),
+        env.event_type,
+        env.schema_version,
+    )
+    registry_event = env.stream_type == "registry"
+    if signers is not None and not misplaced and signature_ok and root_ok and not registry_event:
+        return (index, computed_leaf, signers.setdefault(signer, len(signers)), env.event_id)
     kind = None
     if misplaced:
         # An authentic envelope in the wrong place may have been moved (the engine checks
@@ -186,13 +196,14 @@ def check_row(row: RawRow, keys: Mapping[str, VerifyKey]) -> Checked:
         problem=misplaced,
         problem_kind=kind,
         signature_ok=signature_ok,
+        root_ok=root_ok,
         event_type=env.event_type,
         schema_version=env.schema_version,
         key_id=env.key_id,
-        actor=(env.actor["actor_id"], env.actor["role"], env.actor["org_id"]),
+        actor=signer[1],
         stream=(env.stream_type, env.stream_id, env.expected_version),
         event_id=env.event_id,
-        payload=dict(env.payload) if env.stream_type == "registry" else None,
+        payload=dict(env.payload) if registry_event else None,
     )
 
 
