@@ -237,3 +237,50 @@ def test_reopened_service_sees_registry_changes_from_other_processes(
         other.close()
 
     assert result.receipt.index == world.service.store.log.head().size - 1
+
+
+def test_export_verification_checks_stream_continuity(world: LedgerWorld, tmp_path: Path) -> None:
+    import orjson
+
+    from ledger.integrity.envelope import leaf_bytes
+    from ledger.verification import Damage, verify
+    from ledger.verification.sources import ExportSource
+
+    signer = world.add_actor("verifier-1", org_id="county-a", role="integrity_verifier")
+    for version in range(3):
+        world.service.append(
+            signer.sign(
+                event_type="IntegrityVerificationRun",
+                stream_type="verification",
+                stream_id="run-x",
+                expected_version=version,
+                payload={
+                    "run_id": "run-x",
+                    "tree_size": version,
+                    "root_hash": "A" * 43 + "=",
+                    "result": "PASS",
+                    "findings_count": 0,
+                    "first_damage_kind": None,
+                    "first_damage_index": None,
+                },
+            )
+        )
+    out = tmp_path / "export"
+    from ledger.services.export import export_ledger
+
+    export_ledger(world.service, out)
+    lines = (out / "log.jsonl").read_bytes().splitlines()
+    # Drop the stream's middle event and renumber the rest consistently (a rewrite).
+    middle = len(lines) - 2
+    kept = lines[:middle] + lines[middle + 1 :]
+    renumbered = []
+    for index, line in enumerate(kept):
+        value = orjson.loads(line)
+        state = line[len(b'{"envelope":') : line.rindex(b',"index":')]
+        renumbered.append(leaf_bytes(state, index, value["recorded_at"]))
+    (out / "log.jsonl").write_bytes(b"\n".join(renumbered) + b"\n")
+
+    report = verify(ExportSource(out))
+
+    gaps = [f for f in report.findings if f.damage is Damage.DELETED and f.index is None]
+    assert gaps and gaps[0].evidence["missing_version"] == 2

@@ -7,6 +7,7 @@ verifying cannot create or modify anything.
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -314,8 +315,25 @@ class ExportSource:
     def orphans(self) -> list[Orphan]:
         return []
 
-    def stream_versions_sorted(self) -> Iterator[tuple[UUID, int]] | None:
-        return None
+    def stream_versions_sorted(self) -> Iterator[tuple[UUID, int]]:
+        """Stream versions from the envelopes, sorted in a temporary on-disk SQLite table so
+        memory stays bounded however many streams there are. Lines that do not parse are
+        reported by the main scan and skipped here."""
+        with tempfile.TemporaryDirectory() as scratch:
+            db = sqlite3.connect(Path(scratch) / "streams.db")
+            db.execute("CREATE TABLE s (stream BLOB, version INTEGER)")
+            with (self.path / "log.jsonl").open("rb") as f:
+                batch: list[tuple[bytes | None, int]] = []
+                for line in f:
+                    batch.append(_stream_of(line))
+                    if len(batch) >= 10_000:
+                        db.executemany("INSERT INTO s VALUES (?, ?)", batch)
+                        batch = []
+                db.executemany("INSERT INTO s VALUES (?, ?)", batch)
+            db.execute("DELETE FROM s WHERE stream IS NULL")
+            for stream, version in db.execute("SELECT stream, version FROM s ORDER BY 1, 2"):
+                yield UUID(bytes=stream), version
+            db.close()
 
     def log_index_of(self, event_id: str) -> int | None:
         # An export has no log rows beside the leaf bytes, so nothing is ever misplaced.
@@ -336,6 +354,15 @@ class ExportSource:
 
     def close(self) -> None:
         return None
+
+
+def _stream_of(line: bytes) -> tuple[bytes | None, int]:
+    try:
+        envelope = orjson.loads(line)["envelope"]
+        key = stream_uuid(envelope["stream_type"], envelope["stream_id"])
+        return key.bytes, int(envelope["expected_version"]) + 1
+    except (ValueError, KeyError, TypeError):
+        return None, 0
 
 
 def _export_record(position: int, line: bytes) -> RawRow:
