@@ -143,10 +143,12 @@ class LedgerSQLiteRecorder(LogReads, SQLiteApplicationRecorder):
                 for s in stored_events
             ],
         )
-        last_rowid, head = self._read_last_rowid_and_head(c)
         # Inside our write transaction SQLite gives each new row max(rowid) + 1 (its
-        # documented "usual algorithm"), so the new rows are the last n rowids.
+        # documented "usual algorithm"), so the new rows are the n rowids ending at the last
+        # one inserted.
+        last_rowid = int(c.lastrowid)
         ids = list(range(last_rowid - n + 1, last_rowid + 1))
+        head = self._read_head(c)
         batch: AppendBatch | None = kwargs.get("ledger_batch")
         if batch is not None:
             self._check_predecessors(c, stored_events)
@@ -170,15 +172,14 @@ class LedgerSQLiteRecorder(LogReads, SQLiteApplicationRecorder):
         )
         return ids
 
-    def _read_last_rowid_and_head(self, c: SQLiteCursor) -> tuple[int, Head]:
+    @staticmethod
+    def _read_head(c: SQLiteCursor) -> Head:
         c.execute(
-            f"SELECT (SELECT MAX(rowid) FROM {self.events_table_name}), "
-            f"h.size, h.frontier, h.registry_version, h.last_recorded_at "
-            f"FROM (SELECT 1) LEFT JOIN {HEAD_TABLE} h ON h.id = 1"
+            f"SELECT size, frontier, registry_version, last_recorded_at FROM {HEAD_TABLE} "
+            "WHERE id = 1"
         )
         row = c.fetchone()
-        head = EMPTY_HEAD if row[1] is None else Head(row[1], bytes(row[2]), row[3], row[4])
-        return int(row[0]), head
+        return EMPTY_HEAD if row is None else Head(row[0], bytes(row[1]), row[2], row[3])
 
     def _check_predecessors(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
         """Every stream version has its predecessor (``expected_version`` is not ahead)."""
