@@ -386,3 +386,15 @@ def test_signature_must_be_64_bytes(world: LedgerWorld) -> None:
 
 def b_decode(text: str) -> bytes:
     return b64decode_strict(text)
+
+
+def test_a_retry_after_revocation_still_gets_the_original_receipt(world: LedgerWorld) -> None:
+    signer = _verifier(world)
+    raw = signer.sign(**_strip(_envelope(signer)))
+    first = world.service.append(raw)
+    world.registry_event("SigningKeyRevoked", {"key_id": signer.key.key_id, "reason": "ROTATION"})
+
+    retry = world.service.append(raw)
+
+    assert retry.duplicate
+    assert retry.receipt == first.receipt

@@ -150,7 +150,15 @@ class LedgerService:
         is_registry = spec.stream_type == REGISTRY_STREAM[0]
         for _ in range(_STALE_RETRIES):
             with self._committer.preparing():
-                version = self._authorize(env, spec)
+                try:
+                    version = self._authorize(env, spec)
+                except LedgerError:
+                    # A retry of an event recorded before its key was revoked (or its role
+                    # withdrawn) still gets its original receipt: it was valid when recorded.
+                    existing = self.store.log.entry_by_event_id(env.event_id)
+                    if existing is not None and existing.state == stored:
+                        return self._retried(env, stored)
+                    raise
                 pending = Pending(event, env.event_id, version, is_registry)
             try:
                 outcome = self._committer.commit(pending)
