@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=commands.status)
 
     p = sub.add_parser("verify", help="verify a ledger database or export; exit 1 on damage")
+    p.add_argument(
+        "source",
+        nargs="?",
+        help="a SQLite file, a postgresql:// URL or an export directory (default: --db)",
+    )
     p.add_argument("--export", help="verify an export directory instead of the database")
     p.add_argument("--trusted-checkpoint", help="a checkpoint note kept outside the ledger")
     p.add_argument("--verifier-key", help="pin the ledger's C2SP verifier key")

@@ -103,10 +103,22 @@ def open_source(settings: Settings, export_dir: str | None) -> Source:
     return PostgresSource(settings.database_url, schema=env["POSTGRES_SCHEMA"])
 
 
+def source_from_argument(settings: Settings, argument: str | None, export: str | None) -> Source:
+    """``ledger verify [SOURCE]``: a directory is an export, a ``postgresql://`` or
+    ``sqlite:///`` URL a database, anything else a SQLite file; none means ``--db``."""
+    if argument is None:
+        return open_source(settings, export)
+    if Path(argument).is_dir():
+        return ExportSource(Path(argument))
+    if "://" in argument:
+        return open_source(Settings(database_url=argument, home=settings.home), None)
+    return SQLiteSource(Path(argument))
+
+
 def verify(settings: Settings, args: argparse.Namespace) -> int:
     """``ledger verify``: exit 0 when clean, 1 on damage (first damaged index is named)."""
     trusted = Path(args.trusted_checkpoint).read_text("utf-8") if args.trusted_checkpoint else None
-    source = open_source(settings, args.export)
+    source = source_from_argument(settings, args.source, args.export)
     try:
         report = run_verify(
             source,

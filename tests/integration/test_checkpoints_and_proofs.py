@@ -284,3 +284,25 @@ def test_export_verification_checks_stream_continuity(world: LedgerWorld, tmp_pa
 
     gaps = [f for f in report.findings if f.damage is Damage.DELETED and f.index is None]
     assert gaps and gaps[0].evidence["missing_version"] == 2
+
+
+def test_verify_accepts_a_file_a_url_or_an_export_directory(
+    world: LedgerWorld, tmp_path: Path
+) -> None:
+    out = tmp_path / "export"
+    base = [sys.executable, "-m", "ledger.tools.cli", "--home", str(world.settings.home)]
+    subprocess.run(
+        [*base, "--db", world.settings.database_url, "export", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    targets = [world.settings.database_url, str(out)]
+    if world.settings.backend == "sqlite":
+        targets.append(str(world.settings.sqlite_path))
+
+    for target in targets:
+        result = subprocess.run(
+            [*base, "verify", target], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, (target, result.stdout, result.stderr)
+        assert result.stdout.startswith("OK: 1 events")

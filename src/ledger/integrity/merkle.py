@@ -264,10 +264,13 @@ def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
 
 
 def _fold_right(hashes: Sequence[bytes]) -> bytes:
-    """Combine subtree roots of a compact range, largest (leftmost) first."""
+    """Combine subtree roots of a compact range, largest (leftmost) first.
+
+    ``node_hash`` inlined: the recorder and the verifier call this once per event.
+    """
     root = hashes[-1]
-    for h in reversed(hashes[:-1]):
-        root = node_hash(h, root)
+    for i in range(len(hashes) - 2, -1, -1):
+        root = sha256(NODE_PREFIX + hashes[i] + root).digest()
     return root
 
 
