@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,5 +171,3 @@ def sqlite_world(tmp_path: Path) -> Iterator[LedgerWorld]:
     yield w
     w.service.close()
 
-
-OrgEvent = Callable[[int], bytes]

@@ -350,9 +350,6 @@ class Catalogue:
             )
         return found
 
-    def __contains__(self, event_type: object) -> bool:
-        return any(t == event_type for t, _ in self._specs)
-
     def specs(self) -> list[EventSpec]:
         """Every registered spec, in registration order."""
         return list(self._specs.values())
