@@ -11,11 +11,22 @@ never appear (money is integer ``amount_fen``; points are decimal strings, ``dom
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ledger.domain.fields import (
+    IDENTIFIER,
+    KEY_ID,
+    Check,
+    _base64_key,
+    _boolean,
+    _integer,
+    _nullable,
+    _one_of,
+    _text,
+)
 from ledger.errors import SchemaError
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -28,76 +39,6 @@ class Kind(Enum):
     DECISION = "DECISION"
     FACT = "FACT"
     SYSTEM = "SYSTEM"
-
-
-Check = Callable[[Any], str | None]
-"""A field check: returns ``None`` when the value is acceptable, otherwise the reason."""
-
-
-def _identifier(max_len: int = 128) -> Check:
-    pattern = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:\-]{{0,{max_len - 1}}}")
-
-    def check(value: Any) -> str | None:
-        if not isinstance(value, str):
-            return "must be a string"
-        if not pattern.fullmatch(value):
-            return f"must match {pattern.pattern}"
-        return None
-
-    return check
-
-
-def _text(max_len: int = 512) -> Check:
-    def check(value: Any) -> str | None:
-        if not isinstance(value, str):
-            return "must be a string"
-        if not value or len(value) > max_len:
-            return f"must be 1..{max_len} characters"
-        return None
-
-    return check
-
-
-def _one_of(*choices: str) -> Check:
-    def check(value: Any) -> str | None:
-        if value not in choices:
-            return f"must be one of {', '.join(choices)}"
-        return None
-
-    return check
-
-
-def _integer(minimum: int = 0, maximum: int = MAX_SAFE_INTEGER) -> Check:
-    def check(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            return "must be an integer"
-        if not minimum <= value <= maximum:
-            return f"must be between {minimum} and {maximum}"
-        return None
-
-    return check
-
-
-def _boolean(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be true or false"
-
-
-def _base64_key(value: Any) -> str | None:
-    # 32 raw bytes in standard base64 with padding are exactly 44 characters ending in '='.
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9+/]{43}=", value):
-        return "must be a 32-byte key in standard base64 (44 characters)"
-    return None
-
-
-def _nullable(inner: Check) -> Check:
-    def check(value: Any) -> str | None:
-        return None if value is None else inner(value)
-
-    return check
-
-
-IDENTIFIER = _identifier()
-KEY_ID: Check = _identifier(64)
 
 
 @dataclass(frozen=True)
@@ -355,4 +296,7 @@ class Catalogue:
         return list(self._specs.values())
 
 
-DEFAULT_CATALOGUE = Catalogue(REGISTRY_EVENTS + SYSTEM_EVENTS)
+# The business event specs need EventSpec and Kind, defined above.
+from ledger.domain.programme_events import PROGRAMME_EVENTS  # noqa: E402
+
+DEFAULT_CATALOGUE = Catalogue(REGISTRY_EVENTS + SYSTEM_EVENTS + PROGRAMME_EVENTS)
