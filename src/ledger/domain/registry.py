@@ -53,6 +53,8 @@ class Actor:
     actor_id: str
     org_id: str
     kind: str
+    person_ref: str | None = None
+    """The natural person behind the account (separation of duties compares persons)."""
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,7 @@ class Registry:
             )
         elif event_type == "ActorRegistered":
             self.actors[payload["actor_id"]] = Actor(
-                payload["actor_id"], payload["org_id"], payload["kind"]
+                payload["actor_id"], payload["org_id"], payload["kind"], payload["person_ref"]
             )
         elif event_type == "SigningKeyRegistered":
             self.keys[payload["key_id"]] = KeyRecord(

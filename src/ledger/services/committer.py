@@ -37,6 +37,7 @@ class Pending:
 log = logging.getLogger(__name__)
 
 SaveFn = Callable[[list[LedgerEvent], AppendBatch], None]
+ScreenFn = Callable[[Sequence["Pending"]], list[BaseException | None]]
 
 
 class GroupCommitter:
@@ -49,8 +50,10 @@ class GroupCommitter:
         max_batch: int = 256,
         max_wait: float = 0.002,
         after_commit: Callable[[int], None] | None = None,
+        screen: ScreenFn | None = None,
     ) -> None:
         self._save = save
+        self._screen = screen
         self._max_batch = max_batch
         self._max_wait = max_wait
         self._after_commit = after_commit
@@ -103,6 +106,9 @@ class GroupCommitter:
                 if not batch:
                     self._leader_active = False
                     return
+            batch = self._screened(batch)
+            if not batch:
+                continue
             self._commit_batch(batch)
             sizes = [p.outcome.tree_size for p in batch if p.outcome is not None]
             if sizes and self._after_commit is not None:
@@ -113,6 +119,25 @@ class GroupCommitter:
                     self._after_commit(max(sizes))
                 except Exception:
                     log.exception("after-commit hook failed at tree size %d", max(sizes))
+
+    def _screened(self, batch: list[Pending]) -> list[Pending]:
+        """Fail at once the events the business rules refuse, so that they do not roll back
+        the transaction of the others; the rest go on to be committed."""
+        if self._screen is None:
+            return batch
+        try:
+            errors = self._screen(batch)
+        except Exception:  # screening is advisory: the transaction decides anyway
+            log.exception("screening failed; committing the batch unscreened")
+            return batch
+        kept: list[Pending] = []
+        for item, error in zip(batch, errors, strict=True):
+            if error is None:
+                kept.append(item)
+            else:
+                item.error = error
+                item.done.set()
+        return kept
 
     def _wait_for_stragglers(self) -> None:
         deadline = time.monotonic() + self._max_wait

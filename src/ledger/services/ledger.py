@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +26,9 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError
 
 from ledger.domain.catalogue import DEFAULT_CATALOGUE, REGISTRY_STREAM, Catalogue
+from ledger.domain.model import Rules
 from ledger.domain.registry import Registry
+from ledger.domain.rules import build_rules
 from ledger.errors import ConcurrencyError, DuplicateEventError, LedgerError, LedgerStateError
 from ledger.integrity.envelope import Envelope, format_recorded_at, parse_envelope
 from ledger.integrity.merkle import DictSubtreeCache, Frontier, consistency_proof, inclusion_proof
@@ -42,6 +45,7 @@ from ledger.services.authority import (
     verify_signature,
 )
 from ledger.services.committer import GroupCommitter, Pending
+from ledger.services.decisions import DecisionEngine
 from ledger.store.application import LedgerStore
 from ledger.store.records import (
     AppendBatch,
@@ -90,6 +94,7 @@ class LedgerService:
         catalogue: Catalogue = DEFAULT_CATALOGUE,
         checkpoint_every: int = 1000,
         group_commit_max: int = 256,
+        rules: Rules | None = None,
     ) -> None:
         self.store = store
         self.catalogue = catalogue
@@ -99,8 +104,13 @@ class LedgerService:
         self._registry_lock = threading.Lock()
         self._keys = KeyCache()
         self._nodes = StoreNodeSource(store)
+        self._decisions = DecisionEngine(rules or build_rules(), self._registry)
+        self._decisions_loaded = False
         self._committer = GroupCommitter(
-            self._save, max_batch=group_commit_max, after_commit=self._after_commit
+            self._save,
+            max_batch=group_commit_max,
+            after_commit=self._after_commit,
+            screen=self._screen,
         )
         self._last_checkpoint_size = -1
         self._timer: threading.Thread | None = None
@@ -146,6 +156,7 @@ class LedgerService:
             env.expected_version + 1,
             env.event_type,
             stored,
+            parsed=env,
         )
         is_registry = spec.stream_type == REGISTRY_STREAM[0]
         for _ in range(_STALE_RETRIES):
@@ -167,6 +178,13 @@ class LedgerService:
                 continue
             except StreamGapError as e:
                 raise self._concurrency_error(env, e) from e
+            except LedgerError:
+                # A business rule refused it: unless it is a retry of an event that was
+                # accepted earlier (its own effects now make the rules refuse a second copy).
+                existing = self.store.log.entry_by_event_id(env.event_id)
+                if existing is not None:
+                    return self._retried(env, stored)
+                raise
             except IntegrityError as e:
                 # The stream-version key is checked before the event id, so a retried
                 # envelope lands here too: tell the two apart by the event id.
@@ -214,7 +232,45 @@ class LedgerService:
         return version
 
     def _save(self, events: list[LedgerEvent], batch: AppendBatch) -> None:
-        self.store.append(events, batch)
+        envelopes = [e.parsed for e in events]
+        decisions = self._decisions
+        self._load_decisions()
+        batch.before_write = lambda size, read: decisions.decide_in_transaction(
+            envelopes, size, read
+        )
+        try:
+            self.store.append(events, batch)
+        except BaseException:
+            decisions.abandoned()
+            raise
+        decisions.committed(batch.outcomes[-1].tree_size)
+
+    # ------------------------------------------------------------------ business rules
+
+    @property
+    def decisions(self) -> DecisionEngine:
+        """The business state as of the last commit by this process (read-only use)."""
+        return self._decisions
+
+    def _load_decisions(self) -> None:
+        """Fold the whole log into the business state, once (the first append pays)."""
+        if not self._decisions_loaded:
+            self._decisions.catch_up_from(self.store.log.entries, self.store.log.head().size)
+            self._decisions_loaded = True
+
+    def _screen(self, batch: Sequence[Pending]) -> list[BaseException | None]:
+        """Pre-check a batch against the business state (see services/decisions.py).
+
+        The state may lag another process's commits, so a refusal is only reported after
+        catching up with the log and screening again.
+        """
+        self._load_decisions()
+        envelopes = [p.event.parsed for p in batch]
+        errors = self._decisions.screen(envelopes)
+        if any(errors):
+            self._decisions.catch_up_from(self.store.log.entries, self.store.log.head().size)
+            errors = self._decisions.screen(envelopes)
+        return errors
 
     def _retried(self, env: Envelope, stored: bytes) -> AppendResult:
         entry = self.store.log.entry_by_event_id(env.event_id)

@@ -148,6 +148,8 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
             else EMPTY_HEAD
         )
         plan = plan_append(head, stored_events, ids, batch)
+        if batch is not None and batch.before_write is not None:
+            batch.before_write(head.size, lambda start, end: self._read_committed(curs, start, end))
         curs.executemany(
             f"INSERT INTO {self.log_table} VALUES (%s,%s,%s,%s,%s,%s)",
             [
@@ -163,6 +165,21 @@ class LedgerPostgresRecorder(LogReads, PostgresApplicationRecorder):
             "last_recorded_at=excluded.last_recorded_at",
             (h.size, h.frontier, h.registry_version, h.last_recorded_at),
         )
+
+    def _read_committed(
+        self, curs: Cursor[DictRow], start: int, end: int
+    ) -> list[tuple[int, str, bytes]]:
+        """Committed entries ``[start, end)``, read in the writing transaction (which holds
+        the table lock, so nothing can be committed in between)."""
+        if start >= end:
+            return []
+        curs.execute(
+            f"SELECT l.log_index, e.topic, e.state FROM {self.log_table} l "
+            f"JOIN {self._events_qualified} e ON e.notification_id = l.notification_id "
+            "WHERE l.log_index >= %s AND l.log_index < %s ORDER BY l.log_index",
+            (start, end),
+        )
+        return [(r["log_index"], r["topic"], bytes(r["state"])) for r in curs.fetchall()]
 
     def _check_predecessors(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]

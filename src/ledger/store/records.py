@@ -14,6 +14,7 @@ log index, the ledger's ``recorded_at``, the leaf hash and the tree root after t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,8 @@ class LedgerEvent:
     event_type: str
     envelope: bytes
     timestamp: datetime = field(default_factory=datetime_now_with_tzinfo)
+    parsed: Any = field(default=None, compare=False, repr=False)
+    """The parsed envelope, when the service has one (never stored)."""
 
 
 class EnvelopeMapper(Mapper[UUID]):
@@ -142,3 +145,14 @@ class AppendBatch:
     registry_version: int | None
     registry_events: int = 0
     outcomes: list[AppendOutcome] = field(default_factory=list)
+    before_write: BeforeWrite | None = None
+    """Called inside the transaction, after the head is read and the tree planned and before
+    the log rows are written, with the committed log size and a reader of committed entries;
+    raising refuses the whole batch (the business rules run here, see services/decisions)."""
+
+
+EntryReader = Callable[[int, int], list[tuple[int, str, bytes]]]
+"""``read(start, end)`` → ``(index, topic, state)`` of committed log entries in
+``[start, end)``, read inside the current transaction."""
+
+BeforeWrite = Callable[[int, EntryReader], None]

@@ -153,6 +153,8 @@ class LedgerSQLiteRecorder(LogReads, SQLiteApplicationRecorder):
         if batch is not None:
             self._check_predecessors(c, stored_events)
         plan = plan_append(head, stored_events, ids, batch)
+        if batch is not None and batch.before_write is not None:
+            batch.before_write(head.size, lambda start, end: self._read_committed(c, start, end))
         # A reused event id fails the UNIQUE constraint here and rolls everything back.
         _insert_rows(
             c,
@@ -180,6 +182,18 @@ class LedgerSQLiteRecorder(LogReads, SQLiteApplicationRecorder):
         )
         row = c.fetchone()
         return EMPTY_HEAD if row is None else Head(row[0], bytes(row[1]), row[2], row[3])
+
+    def _read_committed(
+        self, c: SQLiteCursor, start: int, end: int
+    ) -> list[tuple[int, str, bytes]]:
+        """Committed entries ``[start, end)`` through the writing cursor (same snapshot)."""
+        c.execute(
+            f"SELECT l.log_index, e.topic, e.state FROM {LOG_TABLE} l "
+            f"JOIN {self.events_table_name} e ON e.rowid = l.notification_id "
+            "WHERE l.log_index >= ? AND l.log_index < ? ORDER BY l.log_index",
+            (start, end),
+        )
+        return [(r[0], r[1], bytes(r[2])) for r in c.fetchall()]
 
     def _check_predecessors(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
         """Every stream version has its predecessor (``expected_version`` is not ahead)."""
