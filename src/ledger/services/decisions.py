@@ -199,6 +199,10 @@ class DecisionEngine:
         """Catch up to ``committed_size`` through ``read``, then decide and apply each
         envelope; raise the first refusal (the transaction then rolls back). Call
         :meth:`committed` or :meth:`abandoned` once the transaction's fate is known."""
+        if not any(env is not None and self.rules.handles(env.event_type) for env in envelopes):
+            # Nothing to decide: leave the catching up to the next batch that has something
+            # (the position stays behind, so it will read these entries too).
+            return
         self.lock.acquire()
         try:
             if self.state.position < committed_size:
