@@ -29,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from ledger.domain.catalogue import Catalogue
 from ledger.domain.model import DomainEvent, DomainState, Rules
 from ledger.domain.registry import Registry
 from ledger.integrity.envelope import Envelope
@@ -105,8 +106,16 @@ class DecisionEngine:
     :meth:`catch_up_from` (used on start-up and by read-side callers) out of their way.
     """
 
-    def __init__(self, rules: Rules, registry: Registry) -> None:
+    def __init__(self, rules: Rules, registry: Registry, catalogue: Catalogue) -> None:
         self.rules = rules
+        ruled_streams = {
+            spec.stream_type for spec in catalogue.specs() if rules.handles(spec.event_type)
+        }
+        self._tracked = frozenset(
+            spec.event_type for spec in catalogue.specs() if spec.stream_type in ruled_streams
+        )
+        """Event types on streams that have rules: their versions are tracked (a fact on an
+        application stream moves its version as much as a decision does)."""
         self.state = DomainState()
         self.directory = RegistryDirectory(registry)
         self.lock = threading.RLock()
@@ -123,10 +132,11 @@ class DecisionEngine:
                 msg = f"catch-up expected log index {self.state.position}, got {index}"
                 raise RuntimeError(msg)
             event_type = topic[len(TOPIC_PREFIX) :] if topic.startswith(TOPIC_PREFIX) else topic
-            if self.rules.handles(event_type):
+            if event_type in self._tracked:
                 fields = orjson.loads(state)
                 self._track_stream(fields)
-                self.rules.apply(self.state, domain_event(fields, index))
+                if self.rules.handles(event_type):
+                    self.rules.apply(self.state, domain_event(fields, index))
             self.state.position = index + 1
 
     def catch_up_from(self, entries_reader: Any, size: int) -> None:
@@ -165,7 +175,7 @@ class DecisionEngine:
                 position = self.state.position
                 streams: dict[tuple[str, str], int] = {}
                 for env in envelopes:
-                    if env is None or not self.rules.handles(env.event_type):
+                    if env is None or env.event_type not in self._tracked:
                         results.append(None)
                         position += 1
                         continue
@@ -189,7 +199,7 @@ class DecisionEngine:
             self.rules.decide(self.state, self.directory, event)
         except Exception as e:  # noqa: BLE001 - handed to the submitter
             return e
-        self.rules.apply(self.state, event)
+        self.rules.apply(self.state, event)  # no-op for a type without rules
         streams[key] = current + 1
         return None
 
@@ -199,7 +209,7 @@ class DecisionEngine:
         """Catch up to ``committed_size`` through ``read``, then decide and apply each
         envelope; raise the first refusal (the transaction then rolls back). Call
         :meth:`committed` or :meth:`abandoned` once the transaction's fate is known."""
-        if not any(env is not None and self.rules.handles(env.event_type) for env in envelopes):
+        if not any(env is not None and env.event_type in self._tracked for env in envelopes):
             # Nothing to decide: leave the catching up to the next batch that has something
             # (the position stays behind, so it will read these entries too).
             return
@@ -210,7 +220,7 @@ class DecisionEngine:
             self.state.begin()
             self._pending_streams = {}
             for offset, env in enumerate(envelopes):
-                if env is None or not self.rules.handles(env.event_type):
+                if env is None or env.event_type not in self._tracked:
                     continue
                 key = (env.stream_type, env.stream_id)
                 current = self._pending_streams.get(key, self._streams.get(key, 0))

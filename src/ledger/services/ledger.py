@@ -104,7 +104,7 @@ class LedgerService:
         self._registry_lock = threading.Lock()
         self._keys = KeyCache()
         self._nodes = StoreNodeSource(store)
-        self._decisions = DecisionEngine(rules or build_rules(), self._registry)
+        self._decisions = DecisionEngine(rules or build_rules(), self._registry, catalogue)
         self._decisions_loaded = False
         self._committer = GroupCommitter(
             self._save,
