@@ -1,4 +1,4 @@
-"""The ``ledger`` command: init, append, checkpoint, verify, export, prove, demo, bench."""
+"""The ``ledger`` command: init, append, checkpoint, verify, export, prove, serve, demo, bench."""
 
 from __future__ import annotations
 
@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("first", type=int, help="leaf index, or old tree size")
     p.add_argument("second", type=int, help="tree size, or new tree size")
     p.set_defaults(run=commands.prove)
+
+    p = sub.add_parser("serve", help="run the HTTP API (uvicorn; see /docs)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (each its own service)")
+    p.add_argument("--access-log", action="store_true", help="log every request (off: faster)")
+    p.set_defaults(run=commands.serve)
 
     p = sub.add_parser(
         "demo", help="initialise a demo ledger, append signed events, verify, checkpoint"

@@ -196,6 +196,45 @@ def prove(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    """``ledger serve``: run the HTTP API under uvicorn with ``args.workers`` processes."""
+    import os
+    from urllib.parse import urlsplit
+
+    import uvicorn
+
+    from ledger.api.server import server_options
+
+    # Workers are separate processes that build the app from the environment (the app
+    # factory), so --db/--home travel to them as LEDGER_* variables; the key directory is made
+    # absolute in case a worker's working directory differs.
+    os.environ["LEDGER_DATABASE_URL"] = settings.database_url
+    os.environ["LEDGER_HOME"] = str(settings.home.resolve())
+    options = server_options(access_log=args.access_log)
+    if not (settings.home / ADMIN_KEY_FILE).exists():
+        print(f"warning: no keys in {settings.home}: the API answers 503 until `ledger init`")
+    url = f"http://{args.host}:{args.port}"
+    parts = urlsplit(settings.database_url)
+    shown_db = settings.database_url
+    if parts.password:  # never print a database password
+        shown_db = shown_db.replace(f":{parts.password}@", ":***@", 1)
+    print(
+        f"ledger API on {url} ({shown_db}, {args.workers} worker(s), "
+        f"{options['http']} + {options['loop']})"
+    )
+    print(f"  API docs: {url}/docs   health: {url}/healthz")
+    print(f"  check the ledger at any time: ledger --db {shown_db} verify")
+    uvicorn.run(
+        "ledger.api.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        **options,
+    )
+    return 0
+
+
 def demo(settings: Settings, _: argparse.Namespace) -> int:
     """Initialise (once), register a county office, a clerk and her key, rotate the key and
     register the integrity verifier; then verify, record the verification run as a signed
