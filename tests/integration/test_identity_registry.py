@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ledger.tools.commands import open_source
 
 from ledger.errors import AuthorizationError
 from ledger.identity import (
@@ -28,6 +27,7 @@ from ledger.identity import (
 from ledger.identity.storage import IdentityStorage
 from ledger.settings import Settings
 from ledger.store.records import stream_uuid
+from ledger.tools.commands import open_source
 from ledger.verification.engine import verify
 from tests.conftest import LedgerWorld
 

@@ -11,9 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from ledger.tools.commands import open_source
-from ledger.tools.demo_data import DemoSummary, write_demo
-from ledger.tools.scenario import Desk, new_admin_desk
 
 from ledger.bootstrap import ADMIN_KEY_FILE, open_ledger
 from ledger.domain import enrolments, funds
@@ -21,6 +18,9 @@ from ledger.domain.periods import Period
 from ledger.errors import RuleViolation
 from ledger.integrity.signing import read_private_key
 from ledger.services.ledger import LedgerService
+from ledger.tools.commands import open_source
+from ledger.tools.demo_data import DemoSummary, write_demo
+from ledger.tools.scenario import Desk, new_admin_desk
 from ledger.verification import verify
 from tests.conftest import LedgerWorld, make_world
 

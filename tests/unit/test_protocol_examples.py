@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from ledger.tools.protocol_examples import render
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples" / "protocol-v1.json"
