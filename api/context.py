@@ -103,14 +103,7 @@ class ApiContext:
 
     def append_batch(self, raws: list[bytes]) -> list[AppendResult]:
         """Append envelopes of one stream atomically (worker thread)."""
-        service = self.service()
-        # `append_batch` is being added to LedgerService; until then the route answers 501.
-        append_batch: Callable[[list[bytes]], list[AppendResult]] | None = getattr(
-            service, "append_batch", None
-        )
-        if append_batch is None:
-            raise LedgerStateError("batch append is not available yet", code="NOT_IMPLEMENTED")
-        return append_batch(raws)
+        return self.service().append_batch(raws)
 
     def close(self) -> None:
         """Stop the checkpoint timer and close the store."""

@@ -64,7 +64,6 @@ _STATE_STATUS = {
     "STATE": (503, "Ledger not ready"),
     UNINITIALISED: (503, "Ledger not initialised"),
     UNAVAILABLE: (503, "Service unavailable"),
-    "NOT_IMPLEMENTED": (501, "Not implemented"),
     "BAD_REQUEST": (400, "Bad request"),
 }
 _STATE_DEFAULT = (409, "Ledger state conflict")  # e.g. REG-1 (already initialised), ENV-3

@@ -43,7 +43,6 @@ MAX_STREAM_PAGE = 1000
             "model": ReceiptOut | BatchOut,
             "description": "an identical retry: the ORIGINAL receipt(s), nothing new recorded",
         },
-        501: {"description": "batch append is not available in this version"},
         **PROBLEM_RESPONSES,
     },
     # The body is read as raw bytes (the signature covers them); ledger.api.openapi documents

@@ -22,7 +22,6 @@ from ledger.integrity.merkle import verify_consistency, verify_inclusion
 from ledger.integrity.note import Checkpoint, open_note, parse_verifier_key
 from ledger.integrity.receipt import receipt_from_dict
 from ledger.integrity.signing import VerifyKey, b64encode
-from ledger.services.ledger import LedgerService
 from tests.e2e.conftest import E2E
 
 
@@ -341,11 +340,6 @@ def test_checkpoint_by_size_as_note_and_json(e2e: E2E) -> None:
 # ---------------------------------------------------------------------------- batches
 
 
-@pytest.mark.xfail(
-    not hasattr(LedgerService, "append_batch"),
-    reason="LedgerService.append_batch is not there yet (the API answers 501)",
-    strict=True,
-)
 def test_batch_for_one_stream_is_appended_atomically(e2e: E2E, verifier: EnvelopeSigner) -> None:
     run_id = _run_id()
     raws = [_raw(_run(verifier, run_id, expected_version=v)) for v in range(3)]
@@ -360,11 +354,6 @@ def test_batch_for_one_stream_is_appended_atomically(e2e: E2E, verifier: Envelop
     assert e2e.api.events("verification", run_id)["version"] == 3
 
 
-@pytest.mark.xfail(
-    not hasattr(LedgerService, "append_batch"),
-    reason="LedgerService.append_batch is not there yet (the API answers 501)",
-    strict=True,
-)
 def test_batch_with_one_bad_event_records_nothing(e2e: E2E, verifier: EnvelopeSigner) -> None:
     run_id = _run_id()
     good = _run(verifier, run_id, expected_version=0)

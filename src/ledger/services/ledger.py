@@ -29,7 +29,13 @@ from ledger.domain.catalogue import DEFAULT_CATALOGUE, REGISTRY_STREAM, Catalogu
 from ledger.domain.model import Rules
 from ledger.domain.registry import Registry
 from ledger.domain.rules import build_rules
-from ledger.errors import ConcurrencyError, DuplicateEventError, LedgerError, LedgerStateError
+from ledger.errors import (
+    ConcurrencyError,
+    DuplicateEventError,
+    LedgerError,
+    LedgerStateError,
+    SchemaError,
+)
 from ledger.integrity.envelope import Envelope, format_recorded_at, parse_envelope
 from ledger.integrity.merkle import DictSubtreeCache, Frontier, consistency_proof, inclusion_proof
 from ledger.integrity.note import Checkpoint, sign_note
@@ -196,6 +202,115 @@ class LedgerService:
             return AppendResult(self._receipt(outcome))
         msg = "the registry kept changing while this event was being authorised; retry"
         raise LedgerStateError(msg, code="ENV-3", event_id=env.event_id)
+
+    def append_batch(self, raws: Sequence[bytes]) -> list[AppendResult]:
+        """Append several envelopes of ONE stream atomically: all are recorded, in order and
+        contiguously versioned, or none is (the first refusal is raised).
+
+        A retry of a batch that was recorded with identical bytes returns the original
+        receipts. Registry events are appended one at a time (each changes what the next may
+        do).
+        """
+        envelopes = [parse_envelope(raw) for raw in raws]
+        if not envelopes:
+            raise SchemaError("an empty batch", reason="empty_batch")
+        first = envelopes[0]
+        self._check_batch_shape(envelopes)
+        specs = [check_schema(self.catalogue, env) for env in envelopes]
+        if specs[0].stream_type == REGISTRY_STREAM[0]:
+            raise SchemaError("registry events are appended one at a time", reason="registry_batch")
+        stored = [env.canonical_bytes() for env in envelopes]
+        events = [
+            LedgerEvent(
+                stream_uuid(env.stream_type, env.stream_id),
+                env.expected_version + 1,
+                env.event_type,
+                data,
+                parsed=env,
+            )
+            for env, data in zip(envelopes, stored, strict=True)
+        ]
+        for _ in range(_STALE_RETRIES):
+            try:
+                versions = {
+                    self._authorize(env, spec) for env, spec in zip(envelopes, specs, strict=True)
+                }
+            except LedgerError:
+                retried = self._retried_batch(envelopes, stored)
+                if retried is not None:
+                    return retried
+                raise
+            if len(versions) != 1:
+                self.refresh_registry()
+                continue
+            self._load_decisions()
+            refusal = next((e for e in self._decisions.screen(envelopes) if e is not None), None)
+            batch = AppendBatch([env.event_id for env in envelopes], versions.pop())
+            try:
+                if refusal is not None:
+                    raise refusal
+                self._save(events, batch)
+            except StaleRegistryError:
+                self.refresh_registry()
+                continue
+            except StreamGapError as e:
+                raise self._concurrency_error(first, e) from e
+            except (IntegrityError, LedgerError) as e:
+                retried = self._retried_batch(envelopes, stored)
+                if retried is not None:
+                    return retried
+                if isinstance(e, LedgerError):
+                    raise
+                raise self._concurrency_error(first, e) from e
+            return [AppendResult(self._receipt(outcome)) for outcome in batch.outcomes]
+        msg = "the registry kept changing while this batch was being authorised; retry"
+        raise LedgerStateError(msg, code="ENV-3", event_id=first.event_id)
+
+    @staticmethod
+    def _check_batch_shape(envelopes: Sequence[Envelope]) -> None:
+        first = envelopes[0]
+        for offset, env in enumerate(envelopes):
+            if (env.stream_type, env.stream_id) != (first.stream_type, first.stream_id):
+                raise SchemaError(
+                    "a batch is for one stream; envelope "
+                    f"{offset} is for {env.stream_type}/{env.stream_id}",
+                    reason="mixed_streams",
+                    index=offset,
+                )
+            if env.expected_version != first.expected_version + offset:
+                # Within a batch each event follows the previous one: a gap or a repeat is
+                # the same conflict as a stale expected_version (ENV-3).
+                raise ConcurrencyError(
+                    f"envelope {offset} of the batch must expect version "
+                    f"{first.expected_version + offset}, not {env.expected_version}",
+                    stream_type=env.stream_type,
+                    stream_id=env.stream_id,
+                    expected_version=env.expected_version,
+                    index=offset,
+                )
+        ids = [env.event_id for env in envelopes]
+        if len(set(ids)) != len(ids):
+            raise SchemaError("an event id appears twice in the batch", reason="repeated_event_id")
+
+    def _retried_batch(
+        self, envelopes: Sequence[Envelope], stored: Sequence[bytes]
+    ) -> list[AppendResult] | None:
+        """The original receipts if every envelope is already recorded identically; raises
+        ENV-4 if any is recorded with other content; ``None`` if none is recorded."""
+        found = [self.store.log.entry_by_event_id(env.event_id) for env in envelopes]
+        if all(entry is None for entry in found):
+            return None
+        results = []
+        for env, data, entry in zip(envelopes, stored, found, strict=True):
+            if entry is None or entry.state != data:
+                raise DuplicateEventError(
+                    f"event id {env.event_id} of this batch is recorded with other content, or "
+                    "the batch was only partly recorded before",
+                    event_id=env.event_id,
+                    recorded_index=None if entry is None else entry.index,
+                )
+            results.append(AppendResult(self.receipt_for_index(entry.index), duplicate=True))
+        return results
 
     def group_commit_stats(self) -> tuple[int, int]:
         """(transactions, events) committed by this process: events/transactions is the
