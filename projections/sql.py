@@ -1,0 +1,177 @@
+"""A tiny SQL adapter so every projection runs the same SQL on SQLite and PostgreSQL.
+
+SQL is written once with ``?`` placeholders; on PostgreSQL they become ``%s``. Both backends
+are driven in autocommit mode with explicit ``BEGIN``/``COMMIT`` so that "one transaction per
+page" is visible in the code rather than implied by a driver default.
+
+Storage:
+
+* SQLite — a separate file next to the ledger (``ledger.db`` → ``ledger.projections.db``), in
+  WAL mode with ``synchronous=NORMAL``. Separate, so followers never take the ledger's
+  writer lock; NORMAL, because a projection is rebuildable and a lost tail after a power cut
+  loses rows *and* position together (the follower simply re-applies those pages).
+* PostgreSQL — ``proj_*`` tables in the ledger's own database and schema.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ledger.settings import Settings
+
+IN_CHUNK = 4000
+"""Keys per ``IN (…)`` list: below SQLite's (32,766) and PostgreSQL's (65,535) parameter
+limits, large enough that a page needs one query per table."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the two backends."""
+
+    name: str
+    without_rowid: str
+    write_begin: str
+    read_begin: str
+    text: str
+    """The type of text columns: byte-order collation on both backends, so ``ORDER BY`` and
+    keyset pagination agree with Python's ``sorted`` (and hence with the state hash)."""
+
+    def sql(self, text: str) -> str:
+        """``text`` with this backend's placeholders."""
+        return text.replace("?", "%s") if self.name == "postgres" else text
+
+
+SQLITE = Dialect("sqlite", " WITHOUT ROWID", "BEGIN IMMEDIATE", "BEGIN", "TEXT")
+POSTGRES = Dialect(
+    "postgres",
+    "",
+    "BEGIN",
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    'TEXT COLLATE "C"',
+)
+
+
+class Tx:
+    """One open transaction: statements with ``?`` placeholders."""
+
+    def __init__(self, conn: Any, dialect: Dialect) -> None:
+        self._conn = conn
+        self._dialect = dialect
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        cur = self._conn.execute(self._dialect.sql(sql), tuple(params))
+        return int(cur.rowcount)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for many parameter rows (one round trip batch per page)."""
+        if not rows:
+            return
+        cur = self._conn.cursor()
+        cur.executemany(self._dialect.sql(sql), rows)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one query, as tuples."""
+        cur = self._conn.execute(self._dialect.sql(sql), tuple(params))
+        return [tuple(r) for r in cur.fetchall()]
+
+    def fetch_in(
+        self, sql: str, keys: Sequence[Any], params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        """``sql`` contains ``{keys}``, replaced by an ``IN`` list; run in chunks."""
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(keys), IN_CHUNK):
+            chunk = list(keys[i : i + IN_CHUNK])
+            marks = ",".join("?" * len(chunk))
+            rows += self.fetchall(sql.format(keys=marks), [*chunk, *params])
+        return rows
+
+
+class Database:
+    """Per-thread connections to the projections database."""
+
+    def __init__(self, dialect: Dialect, target: str, schema: str | None = None) -> None:
+        self.dialect = dialect
+        self._target = target
+        self._schema = schema
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Database:
+        """The projections database that belongs to ``settings.database_url``."""
+        if settings.backend == "sqlite":
+            return cls(SQLITE, str(projections_path(settings.sqlite_path)))
+        env = settings.eventsourcing_env(create_table=False)
+        conninfo = (
+            f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} "
+            f"dbname={env['POSTGRES_DBNAME']} user={env['POSTGRES_USER']}"
+        )
+        if env["POSTGRES_PASSWORD"]:
+            conninfo += f" password={env['POSTGRES_PASSWORD']}"
+        return cls(POSTGRES, conninfo, env["POSTGRES_SCHEMA"])
+
+    def _connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _connect(self) -> Any:
+        if self.dialect.name == "sqlite":
+            conn: Any = sqlite3.connect(self._target, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            # Pages write thousands of rows into several indexes: a 64 MiB page cache keeps
+            # the hot index pages in memory between pages.
+            conn.execute("PRAGMA cache_size=-65536")
+            return conn
+        import psycopg
+
+        conn = psycopg.connect(self._target, autocommit=True)
+        # The schema name comes from the validated settings URL, not from a request.
+        conn.execute(f'SET search_path TO "{self._schema}"')
+        return conn
+
+    @contextmanager
+    def _tx(self, begin: str) -> Iterator[Tx]:
+        conn = self._connection()
+        conn.execute(begin)
+        try:
+            yield Tx(conn, self.dialect)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def write(self) -> AbstractContextManager[Tx]:
+        """A write transaction (SQLite: ``BEGIN IMMEDIATE``, the write lock up front)."""
+        return self._tx(self.dialect.write_begin)
+
+    def read(self) -> AbstractContextManager[Tx]:
+        """A read transaction that sees one consistent snapshot (rows match the position)."""
+        return self._tx(self.dialect.read_begin)
+
+    def close(self) -> None:
+        """Close every connection this object opened (in any thread)."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+
+def projections_path(ledger_path: Path) -> Path:
+    """``ledger.db`` → ``ledger.projections.db`` (next to the ledger, never inside it)."""
+    return ledger_path.with_name(ledger_path.stem + ".projections.db")
