@@ -1,8 +1,9 @@
 """``POST /v1/events`` (append), ``GET /v1/events/{event_id}`` and stream reads.
 
 The append route is kept minimal on purpose (it is benchmarked against a bare FastAPI POST):
-read the body within its limit, hand the exact bytes to the service in a worker thread, and
-return the receipt bytes. Everything else (parsing, signatures, rules) is the service's job.
+read the body within its limit, hand the exact bytes to the service and await the durable
+commit, return the receipt bytes. Everything else (parsing, signatures, rules) is the
+service's job.
 """
 
 from __future__ import annotations
@@ -59,11 +60,16 @@ async def append_events(request: Request) -> Response:
     submission = await read_submission(request)
     context = get_context(request)
     if submission.single is not None:
-        # The service blocks until the group commit is durable: run it in a worker thread,
-        # from a pool of its own so that appends and reads never starve each other.
-        result = await anyio.to_thread.run_sync(
-            context.append, submission.single, limiter=context.append_limiter
-        )
+        service = context.opened()
+        if service is not None and service.registry.origin is not None:
+            # Checks and receipt on the event loop, the durable commit awaited from the
+            # group committer's own thread: no thread hand-off per request.
+            result = await service.append_async(submission.single)
+        else:
+            # First request: opening the service blocks (a worker thread, its own pool).
+            result = await anyio.to_thread.run_sync(
+                context.append, submission.single, limiter=context.append_limiter
+            )
         return _receipt_response(result)
     assert submission.batch is not None
     results = await anyio.to_thread.run_sync(

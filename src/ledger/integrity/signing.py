@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from ledger.integrity import openssl
+
 __all__ = [
     "PRIVATE_KEY_SIZE",
     "PUBLIC_KEY_SIZE",
@@ -169,11 +171,12 @@ def _check_public_bytes(raw: bytes) -> None:
 class VerifyKey:
     """An Ed25519 public key (immutable)."""
 
-    __slots__ = ("_key", "_key_id", "_raw")
+    __slots__ = ("_fast", "_key", "_key_id", "_raw")
 
     _raw: bytes
     _key_id: str
     _key: Ed25519PublicKey
+    _fast: openssl.OpenSSLVerifier | None
 
     def __init__(self, raw: bytes) -> None:
         raw = bytes(raw)
@@ -181,6 +184,8 @@ class VerifyKey:
         object.__setattr__(self, "_raw", raw)
         object.__setattr__(self, "_key_id", key_id_for(raw))
         object.__setattr__(self, "_key", Ed25519PublicKey.from_public_bytes(raw))
+        # The same check in libcrypto without holding the GIL, when available (openssl.py).
+        object.__setattr__(self, "_fast", openssl.verifier(raw))
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> VerifyKey:
@@ -223,6 +228,8 @@ class VerifyKey:
             return False
         if len(signature) != SIGNATURE_SIZE:
             return False
+        if self._fast is not None:
+            return self._fast.verify(bytes(signature), bytes(message))
         try:
             self._key.verify(bytes(signature), bytes(message))
         except InvalidSignature:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from ledger.store.records import AppendBatch, AppendOutcome, LedgerEvent
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Pending:
@@ -32,9 +34,25 @@ class Pending:
     done: threading.Event = field(default_factory=threading.Event)
     outcome: AppendOutcome | None = None
     error: BaseException | None = None
+    on_done: Callable[[Pending], None] | None = None
+    """Called (in the committing thread) once the outcome or error is set."""
 
+    def finish(self) -> None:
+        """Mark this event's fate known: wake its waiter, call its callback."""
+        self.done.set()
+        if self.on_done is not None:
+            try:
+                self.on_done(self)
+            except Exception:  # e.g. the waiting event loop is gone; the commit stands
+                log.exception("append callback failed for event %s", self.event_id)
 
-log = logging.getLogger(__name__)
+    def result(self) -> AppendOutcome:
+        """The outcome, or raise the error (only after :meth:`finish`)."""
+        if self.error is not None:
+            raise self.error
+        assert self.outcome is not None
+        return self.outcome
+
 
 SaveFn = Callable[[list[LedgerEvent], AppendBatch], None]
 ScreenFn = Callable[[Sequence["Pending"]], list[BaseException | None]]
@@ -62,6 +80,7 @@ class GroupCommitter:
         self._queue: list[Pending] = []
         self._leader_active = False
         self._preparing = 0
+        self._thread: threading.Thread | None = None
         self.transactions = 0
         """Transactions committed so far (with ``events``: the mean group size)."""
         self.events = 0
@@ -84,6 +103,11 @@ class GroupCommitter:
 
     def commit(self, item: Pending) -> AppendOutcome:
         """Block until ``item`` is durably committed; return its outcome or raise its error."""
+        self.wait(item)
+        return item.result()
+
+    def wait(self, item: Pending) -> None:
+        """Block until ``item`` is committed or refused (see :meth:`Pending.result`)."""
         with self._lock:
             self._queue.append(item)
             self._arrived.notify_all()
@@ -93,10 +117,29 @@ class GroupCommitter:
         if lead:
             self._lead()
         item.done.wait()
-        if item.error is not None:
-            raise item.error
-        assert item.outcome is not None
-        return item.outcome
+
+    def submit(self, item: Pending) -> None:
+        """Queue ``item`` without blocking; its ``on_done`` is called once it is committed
+        or refused. A dedicated committer thread leads these commits (started on first use),
+        so an event loop can hand events over and await them."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="group-committer", daemon=True
+                )
+                self._thread.start()
+            self._queue.append(item)
+            self._arrived.notify_all()
+
+    def _serve(self) -> None:
+        """The dedicated committer thread: lead whenever something is queued and no caller
+        thread is leading already."""
+        while True:
+            with self._lock:
+                while not self._queue or self._leader_active:
+                    self._arrived.wait()
+                self._leader_active = True
+            self._lead()
 
     def _lead(self) -> None:
         while True:
@@ -105,6 +148,8 @@ class GroupCommitter:
                 batch = self._take_batch()
                 if not batch:
                     self._leader_active = False
+                    # Hand over: the committer thread may be waiting for the flag to drop.
+                    self._arrived.notify_all()
                     return
             batch = self._screened(batch)
             if not batch:
@@ -136,7 +181,7 @@ class GroupCommitter:
                 kept.append(item)
             else:
                 item.error = error
-                item.done.set()
+                item.finish()
         return kept
 
     def _wait_for_stragglers(self) -> None:
@@ -179,7 +224,7 @@ class GroupCommitter:
         finally:
             for item in batch:
                 if item.outcome is not None or item.error is not None:
-                    item.done.set()
+                    item.finish()
 
     def _save_items(self, batch: Sequence[Pending]) -> None:
         first = batch[0]

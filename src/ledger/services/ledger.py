@@ -16,16 +16,18 @@ original receipt; with different bytes it is refused (ENV-4).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
-from ledger.domain.catalogue import DEFAULT_CATALOGUE, REGISTRY_STREAM, Catalogue
+from ledger.domain.catalogue import DEFAULT_CATALOGUE, REGISTRY_STREAM, Catalogue, EventSpec
 from ledger.domain.model import Rules
 from ledger.domain.registry import Registry
 from ledger.domain.rules import build_rules
@@ -40,7 +42,7 @@ from ledger.integrity.envelope import Envelope, format_recorded_at, parse_envelo
 from ledger.integrity.merkle import DictSubtreeCache, Frontier, consistency_proof, inclusion_proof
 from ledger.integrity.note import Checkpoint, sign_note
 from ledger.integrity.receipt import Receipt, sign_receipt
-from ledger.integrity.signing import SigningKey
+from ledger.integrity.signing import SigningKey, VerifyKey
 from ledger.services.authority import (
     KeyCache,
     apply_registry_event,
@@ -68,6 +70,33 @@ REGISTRY_UUID = stream_uuid(*REGISTRY_STREAM)
 _AFTER_EVERYTHING = 2**62
 """A position after every recorded event: 'is this key valid from now on?'."""
 _STALE_RETRIES = 20
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # the awaiting request may have been cancelled meanwhile
+        future.set_result(None)
+
+
+def _waker(
+    loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]
+) -> Callable[[Pending], None]:
+    """A committer callback that resolves ``future`` in its own event loop's thread."""
+
+    def wake(_: Pending) -> None:
+        loop.call_soon_threadsafe(_resolve, future)
+
+    return wake
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One envelope on its way in: what every attempt to commit it needs."""
+
+    env: Envelope
+    spec: EventSpec
+    stored: bytes
+    event: LedgerEvent
+    is_registry: bool
 
 
 @dataclass(frozen=True)
@@ -120,6 +149,7 @@ class LedgerService:
         )
         self._last_checkpoint_size = -1
         self._timer: threading.Thread | None = None
+        self._verify_pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self.refresh_registry()
 
@@ -155,6 +185,39 @@ class LedgerService:
 
     def append_envelope(self, env: Envelope) -> AppendResult:
         """:meth:`append` for an already-parsed envelope."""
+        job = self._job(env)
+        for _ in range(_STALE_RETRIES):
+            with self._committer.preparing():
+                pending = self._pending(job)
+            if isinstance(pending, AppendResult):
+                return pending
+            self._committer.wait(pending)
+            result = self._settle(job, pending)
+            if result is not None:
+                return result
+        raise self._kept_changing(env)
+
+    async def append_async(self, raw: bytes) -> AppendResult:
+        """:meth:`append` for an event loop: the checks and the receipt run in the calling
+        thread, the commit in the group committer's own thread, awaited without blocking the
+        loop (no thread hand-off per request)."""
+        loop = asyncio.get_running_loop()
+        job = self._job(parse_envelope(raw))
+        checked = await self._check_signature_off_loop(loop, job.env)
+        for _ in range(_STALE_RETRIES):
+            pending = self._pending(job, checked)
+            if isinstance(pending, AppendResult):
+                return pending
+            committed: asyncio.Future[None] = loop.create_future()
+            pending.on_done = _waker(loop, committed)
+            self._committer.submit(pending)
+            await committed
+            result = self._settle(job, pending)
+            if result is not None:
+                return result
+        raise self._kept_changing(job.env)
+
+    def _job(self, env: Envelope) -> _Job:
         spec = check_schema(self.catalogue, env)
         stored = env.canonical_bytes()
         event = LedgerEvent(
@@ -164,44 +227,72 @@ class LedgerService:
             stored,
             parsed=env,
         )
-        is_registry = spec.stream_type == REGISTRY_STREAM[0]
-        for _ in range(_STALE_RETRIES):
-            with self._committer.preparing():
-                try:
-                    version = self._authorize(env, spec)
-                except LedgerError:
-                    # A retry of an event recorded before its key was revoked (or its role
-                    # withdrawn) still gets its original receipt: it was valid when recorded.
-                    existing = self.store.log.entry_by_event_id(env.event_id)
-                    if existing is not None and existing.state == stored:
-                        return self._retried(env, stored)
-                    raise
-                pending = Pending(event, env.event_id, version, is_registry)
-            try:
-                outcome = self._committer.commit(pending)
-            except StaleRegistryError:
-                self.refresh_registry()
-                continue
-            except StreamGapError as e:
-                raise self._concurrency_error(env, e) from e
-            except LedgerError:
-                # A business rule refused it: unless it is a retry of an event that was
-                # accepted earlier (its own effects now make the rules refuse a second copy).
-                existing = self.store.log.entry_by_event_id(env.event_id)
-                if existing is not None:
-                    return self._retried(env, stored)
-                raise
-            except IntegrityError as e:
-                # The stream-version key is checked before the event id, so a retried
-                # envelope lands here too: tell the two apart by the event id.
-                if self.store.log.entry_by_event_id(env.event_id) is not None:
-                    return self._retried(env, stored)
-                raise self._concurrency_error(env, e) from e
-            if is_registry:
-                self.refresh_registry()
-            return AppendResult(self._receipt(outcome))
+        return _Job(env, spec, stored, event, spec.stream_type == REGISTRY_STREAM[0])
+
+    async def _check_signature_off_loop(
+        self, loop: asyncio.AbstractEventLoop, env: Envelope
+    ) -> VerifyKey | None:
+        """Verify the signature in a worker thread (libcrypto releases the GIL, so it runs on
+        another core while the loop serves other requests); the key it was checked with, or
+        ``None`` when the key itself is not acceptable (the normal path then says why)."""
+        if env.event_type == "LedgerInitialised":
+            return None
+        try:
+            with self._registry_lock:
+                key = signer_key(self._registry, self._keys, env, _AFTER_EVERYTHING)
+        except LedgerError:
+            return None
+        if self._verify_pool is None:
+            self._verify_pool = ThreadPoolExecutor(2, thread_name_prefix="verify")
+        await loop.run_in_executor(self._verify_pool, verify_signature, key, env)
+        return key
+
+    def _pending(self, job: _Job, checked: VerifyKey | None = None) -> Pending | AppendResult:
+        """Authorise ``job`` for commit (``checked``: the key its signature was already
+        verified with); an identical retry of a recorded event returns its original receipt
+        instead."""
+        try:
+            version = self._authorize(job.env, job.spec, checked)
+        except LedgerError:
+            # A retry of an event recorded before its key was revoked (or its role
+            # withdrawn) still gets its original receipt: it was valid when recorded.
+            existing = self.store.log.entry_by_event_id(job.env.event_id)
+            if existing is not None and existing.state == job.stored:
+                return self._retried(job.env, job.stored)
+            raise
+        return Pending(job.event, job.env.event_id, version, job.is_registry)
+
+    def _settle(self, job: _Job, pending: Pending) -> AppendResult | None:
+        """The receipt of a committed ``pending``; ``None`` if it must be authorised again
+        (the registry moved); otherwise the refusal, translated."""
+        env = job.env
+        try:
+            outcome = pending.result()
+        except StaleRegistryError:
+            self.refresh_registry()
+            return None
+        except StreamGapError as e:
+            raise self._concurrency_error(env, e) from e
+        except LedgerError:
+            # A business rule refused it: unless it is a retry of an event that was
+            # accepted earlier (its own effects now make the rules refuse a second copy).
+            if self.store.log.entry_by_event_id(env.event_id) is not None:
+                return self._retried(env, job.stored)
+            raise
+        except IntegrityError as e:
+            # The stream-version key is checked before the event id, so a retried
+            # envelope lands here too: tell the two apart by the event id.
+            if self.store.log.entry_by_event_id(env.event_id) is not None:
+                return self._retried(env, job.stored)
+            raise self._concurrency_error(env, e) from e
+        if job.is_registry:
+            self.refresh_registry()
+        return AppendResult(self._receipt(outcome))
+
+    @staticmethod
+    def _kept_changing(env: Envelope) -> LedgerStateError:
         msg = "the registry kept changing while this event was being authorised; retry"
-        raise LedgerStateError(msg, code="ENV-3", event_id=env.event_id)
+        return LedgerStateError(msg, code="ENV-3", event_id=env.event_id)
 
     def append_batch(self, raws: Sequence[bytes]) -> list[AppendResult]:
         """Append several envelopes of ONE stream atomically: all are recorded, in order and
@@ -317,7 +408,7 @@ class LedgerService:
         mean group size."""
         return self._committer.transactions, self._committer.events
 
-    def _authorize(self, env: Envelope, spec: Any) -> int:
+    def _authorize(self, env: Envelope, spec: Any, checked: VerifyKey | None = None) -> int:
         """Authorise against this process's registry; the registry version it used.
 
         An acceptance is re-checked inside the transaction (the registry version must not
@@ -325,13 +416,13 @@ class LedgerService:
         key or role a moment ago), so it is confirmed against a refreshed registry first.
         """
         try:
-            return self._authorize_once(env, spec)
+            return self._authorize_once(env, spec, checked)
         except LedgerError:
             if not self.refresh_registry():
                 raise
-        return self._authorize_once(env, spec)
+        return self._authorize_once(env, spec, checked)
 
-    def _authorize_once(self, env: Envelope, spec: Any) -> int:
+    def _authorize_once(self, env: Envelope, spec: Any, checked: VerifyKey | None = None) -> int:
         if env.event_type == "LedgerInitialised":
             with self._registry_lock:
                 authorize(self._registry, self._keys, env, spec, self.store.log.head().size)
@@ -341,7 +432,8 @@ class LedgerService:
             key = signer_key(self._registry, self._keys, env, _AFTER_EVERYTHING)
         # The slow part runs outside the lock. Should the registry change meanwhile, the
         # version returned is stale and the recorder refuses the commit (then we re-check).
-        verify_signature(key, env)
+        if key is not checked:
+            verify_signature(key, env)
         with self._registry_lock:
             check_permissions(self._registry, env, spec, _AFTER_EVERYTHING)
         return version
