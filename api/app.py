@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from ledger.api.context import ApiContext, ReaderFactory, ServiceFactory
 from ledger.api.openapi import install_openapi
 from ledger.api.problems import install_problem_handlers
+from ledger.api.projection_reader import StoreReader
 from ledger.api.render import JSONBytes
 from ledger.api.routes import events, health, integrity, log, projections
 from ledger.bootstrap import open_ledger
@@ -96,4 +97,8 @@ def create_app(
 def app_from_env() -> FastAPI:
     """The app for uvicorn's ``--factory``: settings from ``LEDGER_*`` (see README)."""
     settings = Settings.from_env()
-    return create_app(lambda: open_ledger(settings), checkpoint_seconds=settings.checkpoint_seconds)
+    return create_app(
+        lambda: open_ledger(settings),
+        reader_factory=lambda service: StoreReader.for_service(settings, service),
+        checkpoint_seconds=settings.checkpoint_seconds,
+    )

@@ -106,12 +106,15 @@ class ApiContext:
         return self.service().append_batch(raws)
 
     def close(self) -> None:
-        """Stop the checkpoint timer and close the store."""
+        """Stop the projection follower and the checkpoint timer; close the stores."""
         with self._lock:
+            close_reader = getattr(self._reader, "close", None)
+            if close_reader is not None:
+                close_reader()
+            self._reader = None
             if self._service is not None:
                 self._service.close()
                 self._service = None
-                self._reader = None
 
 
 def get_context(request: Request) -> ApiContext:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,16 @@ TIME_INDEX = "log_times"
 """The position name of the time index (advanced by followers like a projection)."""
 TIME_INDEX_VERSION = 1
 _HASH_CACHE_SIZE = 128
+
+
+@dataclass(frozen=True)
+class FundPage:
+    """Fund accounts as known at ``position`` (-1: nothing yet), with the fund ledger's
+    state hash there."""
+
+    rows: list[FundRow]
+    position: int
+    state_hash: str
 
 
 def default_projections() -> tuple[Projection[Any], ...]:
@@ -254,6 +265,21 @@ class ProjectionStore:
         with self.db.read() as tx:
             _, at = self._known_at(tx, "fund_ledger", as_known_at_position, as_known_at_time)
             return select_funds(tx, at=at, fund_account_id=fund_account_id)
+
+    def fund_ledger_page(
+        self,
+        fund_account_id: str | None = None,
+        *,
+        as_known_at_position: int | None = None,
+        as_known_at_time: str | None = None,
+    ) -> FundPage:
+        """:meth:`fund_ledger` with the position it answers at and the state hash there."""
+        with self.db.read() as tx:
+            position, at = self._known_at(
+                tx, "fund_ledger", as_known_at_position, as_known_at_time
+            )
+            rows = select_funds(tx, at=at, fund_account_id=fund_account_id)
+            return FundPage(rows, position, self._state_hash(tx, "fund_ledger", position, at))
 
     def state_hash(self, name: str, as_known_at_position: int | None = None) -> str:
         """The state hash of projection ``name`` (current, or as known at a position)."""

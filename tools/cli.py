@@ -1,4 +1,5 @@
-"""The ``ledger`` command: init, append, checkpoint, verify, export, prove, serve, demo, bench."""
+"""The ``ledger`` command: init, append, checkpoint, status, verify, export, prove, serve,
+project, identity-keys, identity-erase, demo."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ledger.errors import LedgerError
 from ledger.settings import Settings, SettingsError
@@ -78,17 +80,48 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=commands.prove)
 
     p = sub.add_parser("serve", help="run the HTTP API (uvicorn; see /docs)")
+    _server_options(p)
+    p.set_defaults(run=commands.serve)
+
+    p = sub.add_parser(
+        "demo",
+        help="initialise a demo ledger with a county's year of 特困 support (once), verify, "
+        "checkpoint, then serve the API",
+    )
+    _server_options(p)
+    p.add_argument("--no-serve", action="store_true", help="stop after verifying")
+    p.set_defaults(run=commands.demo)
+
+    _add_operations(sub, commands)
+    return parser
+
+
+def _add_operations(sub: Any, commands: Any) -> None:
+    """Projections and the identity registry."""
+    p = sub.add_parser("project", help="bring the roster and fund-ledger projections up to date")
+    p.add_argument("--rebuild", action="store_true", help="drop them and fold the log from zero")
+    p.set_defaults(run=commands.project)
+
+    p = sub.add_parser("identity-keys", help="create the identity registry's keys (0600)")
+    p.set_defaults(run=commands.identity_keys)
+
+    p = sub.add_parser(
+        "identity-erase", help="erase a person's identity (records PersonIdentityErased)"
+    )
+    p.add_argument("person_id")
+    p.add_argument(
+        "--reason", required=True, choices=["RETENTION_EXPIRED", "LEGAL_REQUEST", "ERROR"]
+    )
+    p.add_argument("--admin", default="registry-admin-1", help="registry administrator actor")
+    p.add_argument("--org", default="city-gov", help="the administrator's organisation")
+    p.set_defaults(run=commands.identity_erase)
+
+
+def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1, help="worker processes (each its own service)")
     p.add_argument("--access-log", action="store_true", help="log every request (off: faster)")
-    p.set_defaults(run=commands.serve)
-
-    p = sub.add_parser(
-        "demo", help="initialise a demo ledger, append signed events, verify, checkpoint"
-    )
-    p.set_defaults(run=commands.demo)
-    return parser
 
 
 if __name__ == "__main__":

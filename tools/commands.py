@@ -13,7 +13,7 @@ from ledger.client import EnvelopeSigner
 from ledger.domain.catalogue import REGISTRY_ADMIN
 from ledger.errors import LedgerError
 from ledger.integrity.merkle import Frontier
-from ledger.integrity.signing import SigningKey, b64encode, read_private_key, write_private_key
+from ledger.integrity.signing import b64encode, read_private_key
 from ledger.services.export import export_ledger
 from ledger.services.ledger import LedgerService
 from ledger.settings import Settings
@@ -235,39 +235,69 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def demo(settings: Settings, _: argparse.Namespace) -> int:
-    """Initialise (once), register a county office, a clerk and her key, rotate the key and
-    register the integrity verifier; then verify, record the verification run as a signed
-    event, checkpoint and print. Running it again adds only the new verification run."""
-    if not (settings.home / ADMIN_KEY_FILE).exists():
-        init_ledger(
-            settings,
-            origin="ledger.demo.example/city",
-            root_org_id="city-gov",
-            root_org_name="示范市人民政府",
-            admin_actor_id="registry-admin-1",
-        )
-        print(f"initialised a demo ledger at {settings.database_url}")
+def demo(settings: Settings, args: argparse.Namespace) -> int:
+    """``ledger demo``: see :mod:`ledger.tools.demo`."""
+    from ledger.tools.demo import run_demo
+
+    return run_demo(settings, args)
+
+
+def identity_keys(settings: Settings, _: argparse.Namespace) -> int:
+    """``ledger identity-keys``: create the identity registry's two keys (0600, never in the
+    database)."""
+    from ledger.identity import IdentityKeys
+
+    IdentityKeys.create(settings.home)
+    print(f"identity keys (0600) written to {settings.home}")
+    return 0
+
+
+def identity_erase(settings: Settings, args: argparse.Namespace) -> int:
+    """``ledger identity-erase PERSON --reason R``: record the erasure in the ledger, then
+    destroy the person's readable identity (finishing any interrupted erasure first)."""
+    from ledger.identity import IdentityKeys, IdentityRegistry
+
+    admin = EnvelopeSigner(
+        read_private_key(settings.home / ADMIN_KEY_FILE), args.admin, REGISTRY_ADMIN, args.org
+    )
     service = open_ledger(settings)
     try:
-        if "county-civil-affairs" not in service.registry.organisations:
-            _demo_registry(settings, service)
-        report = run_verify(open_source(settings, None))
-        print(
-            f"verification: {'OK' if report.ok else 'DAMAGED'} — {report.size} events, "
-            f"{report.checkpoints_checked} checkpoint(s), root {b64encode(report.root)}"
-        )
-        _record_verification_run(settings, service, report)
-        kept = service.issue_checkpoint(force=True)
-        assert kept is not None
-        print("latest checkpoint (C2SP signed note):")
-        sys.stdout.write(kept.note)
+        with IdentityRegistry.open(settings, IdentityKeys.load(settings.home)) as registry:
+            registry.resume_erasures(service, admin)
+            receipt = registry.erase(args.person_id, args.reason, service, admin)
+    except LedgerError as e:
+        print(f"refused: {e}", file=sys.stderr)
+        return 1
     finally:
         service.close()
-    return 0 if report.ok else 1
+    print(
+        f"erased the identity of {receipt.person_id}: event {receipt.event_id} "
+        f"at log index {receipt.log_index}"
+    )
+    return 0
 
 
-def _record_verification_run(settings: Settings, service: LedgerService, report: Report) -> None:
+def project(settings: Settings, args: argparse.Namespace) -> int:
+    """``ledger project [--rebuild]``: bring the roster and fund-ledger projections up to
+    date with the log (or rebuild them from zero) and print their state hashes."""
+    from ledger.projections.follower import Follower
+    from ledger.projections.store import ProjectionStore
+
+    service = open_ledger(settings, signing=False)
+    store = ProjectionStore.open(settings)
+    try:
+        follower = Follower(store, service.store.log)
+        applied = follower.rebuild() if args.rebuild else follower.catch_up()
+        print(f"{applied} log entries folded")
+        for name in store.projections:
+            print(f"  {name}: state hash {store.state_hash(name)}")
+    finally:
+        store.close()
+        service.close()
+    return 0
+
+
+def record_verification_run(settings: Settings, service: LedgerService, report: Report) -> None:
     """The run is itself an event (domain.md §8), signed by the verifier's own key."""
     verifier = EnvelopeSigner(
         read_private_key(settings.home / "verifier.key"),
@@ -295,101 +325,3 @@ def _record_verification_run(settings: Settings, service: LedgerService, report:
         )
     )
     print(f"  #{result.receipt.index:<3} IntegrityVerificationRun recorded, signed by verifier-1")
-
-
-def _demo_registry(settings: Settings, service: object) -> None:
-    from ledger.services.ledger import LedgerService
-
-    assert isinstance(service, LedgerService)
-    admin = EnvelopeSigner(
-        read_private_key(settings.home / ADMIN_KEY_FILE),
-        "registry-admin-1",
-        REGISTRY_ADMIN,
-        "city-gov",
-    )
-    version = service.registry.version
-
-    def registry(event_type: str, payload: dict[str, object]) -> None:
-        nonlocal version
-        result = service.append(
-            admin.sign(
-                event_type=event_type,
-                stream_type="registry",
-                stream_id="registry",
-                expected_version=version,
-                payload=payload,
-            )
-        )
-        version += 1
-        print(f"  #{result.receipt.index:<3} {event_type:<24} receipt signed by the ledger")
-
-    clerk_key, rotated, verifier = (SigningKey.generate() for _ in range(3))
-    for key, name in (
-        (clerk_key, "clerk-old.key"),
-        (rotated, "clerk.key"),
-        (verifier, "verifier.key"),
-    ):
-        path = settings.home / name
-        if not path.exists():
-            write_private_key(path, key)
-    print("appending signed registry events:")
-    registry(
-        "OrganisationRegistered",
-        {
-            "org_id": "county-civil-affairs",
-            "kind": "DEPARTMENT",
-            "parent_org_id": "city-gov",
-            "name": "示范县民政局",
-        },
-    )
-    registry(
-        "ActorRegistered",
-        {
-            "actor_id": "clerk-1",
-            "org_id": "county-civil-affairs",
-            "kind": "PERSON",
-            "person_ref": "staff-0001",
-        },
-    )
-    for key in (clerk_key, rotated):
-        registry(
-            "SigningKeyRegistered",
-            {
-                "key_id": key.key_id,
-                "algorithm": "Ed25519",
-                "public_key": key.public.to_b64(),
-                "actor_id": "clerk-1",
-            },
-        )
-    registry("SigningKeyRevoked", {"key_id": clerk_key.key_id, "reason": "ROTATION"})
-    registry(
-        "ActorRoleGranted",
-        {
-            "actor_id": "clerk-1",
-            "role": "township_intake_clerk",
-            "org_id": "county-civil-affairs",
-            "include_descendants": True,
-        },
-    )
-    registry(
-        "ActorRegistered",
-        {"actor_id": "verifier-1", "org_id": "city-gov", "kind": "SYSTEM", "person_ref": None},
-    )
-    registry(
-        "SigningKeyRegistered",
-        {
-            "key_id": verifier.key_id,
-            "algorithm": "Ed25519",
-            "public_key": verifier.public.to_b64(),
-            "actor_id": "verifier-1",
-        },
-    )
-    registry(
-        "ActorRoleGranted",
-        {
-            "actor_id": "verifier-1",
-            "role": "integrity_verifier",
-            "org_id": "city-gov",
-            "include_descendants": False,
-        },
-    )

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ledger.domain.periods import Period
 from ledger.tools.scenario import (
     Applicant,
     Caseworker,
@@ -27,8 +28,6 @@ from ledger.tools.scenario import (
     build_county,
     define_programmes,
 )
-
-from ledger.domain.periods import Period
 
 IdentityHmac = Callable[[str, str, str], str]
 """``(person_id, name, id_number) -> identity_hmac``: registers a person's identity in the
@@ -73,9 +72,16 @@ PATHS = (
 
 def _fake_identity(rng: random.Random, n: int) -> tuple[str, str]:
     name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
-    # A syntactically plausible, obviously fake 18-character id (region 340000 = demo).
+    # A syntactically valid, obviously fake 18-character id (region 340000 = demo), with
+    # the GB 11643 check character the identity registry insists on.
     born = date(1930, 1, 1) + timedelta(days=rng.randrange(365 * 40))
-    return name, f"340000{born:%Y%m%d}{n:03d}X"
+    body = f"340000{born:%Y%m%d}{n % 1000:03d}"
+    return name, body + _gb11643_check(body)
+
+
+def _gb11643_check(body: str) -> str:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
 def _applicants(

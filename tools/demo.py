@@ -1,0 +1,162 @@
+"""``ledger demo``: the product's main job on the embedded default (one SQLite file).
+
+1. initialise the ledger once (keys 0600 in ``--home``; genesis in the log);
+2. write the demo year once (:mod:`ledger.tools.demo_data`): identities go to the encrypted
+   identity registry, only pseudonymous ids and keyed hashes into the log;
+3. bring the roster and fund-ledger projections up to date and print what they show;
+4. verify the whole ledger, record the verification run as a signed event, issue a
+   checkpoint;
+5. serve the HTTP API on 127.0.0.1 (unless ``--no-serve``), saying where to look and how to
+   verify.
+
+Running it again adds nothing but a new verification run and checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ledger.bootstrap import ADMIN_KEY_FILE, init_ledger, open_ledger
+from ledger.identity import IdentityKeys, IdentityRegistry
+from ledger.integrity.signing import SigningKey, b64encode, read_private_key, write_private_key
+from ledger.projections.follower import Follower
+from ledger.projections.funds import FundRow
+from ledger.projections.store import ProjectionStore
+from ledger.services.ledger import LedgerService
+from ledger.settings import Settings
+from ledger.tools.demo_data import DemoSummary, write_demo
+from ledger.tools.scenario import Desk, new_admin_desk
+from ledger.verification import verify
+
+ROOT_ORG = "city-gov"
+ADMIN_ACTOR = "registry-admin-1"
+DEMO_COUNTY = "county-hx"
+VERIFIER_ACTOR = "verifier-1"
+VERIFIER_KEY_FILE = "verifier.key"
+
+
+def run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """See module docstring; returns the process exit code."""
+    from ledger.tools.commands import open_source, record_verification_run
+
+    _initialise(settings)
+    service = open_ledger(settings)
+    try:
+        if DEMO_COUNTY not in service.registry.organisations:
+            summary = _write(settings, service)
+            _print_summary(summary)
+        else:
+            print(f"demo data already present in {settings.database_url}: nothing added")
+        _show_projections(settings, service)
+        report = verify(open_source(settings, None))
+        print(
+            f"verification: {'OK' if report.ok else 'DAMAGED'}: {report.size} events, "
+            f"{report.checkpoints_checked} checkpoint(s), root {b64encode(report.root)}"
+        )
+        record_verification_run(settings, service, report)
+        kept = service.issue_checkpoint(force=True)
+        assert kept is not None
+        print("latest checkpoint (C2SP signed note):")
+        sys.stdout.write(kept.note)
+    finally:
+        service.close()
+    if not report.ok:
+        return 1
+    if getattr(args, "no_serve", False):
+        return 0
+    from ledger.tools.commands import serve
+
+    return serve(settings, args)
+
+
+def _initialise(settings: Settings) -> None:
+    if (settings.home / ADMIN_KEY_FILE).exists():
+        return
+    init_ledger(
+        settings,
+        origin="ledger.demo.example/city",
+        root_org_id=ROOT_ORG,
+        root_org_name="示范市人民政府",
+        admin_actor_id=ADMIN_ACTOR,
+    )
+    IdentityKeys.create(settings.home)
+    print(f"initialised a demo ledger at {settings.database_url} (keys in {settings.home})")
+
+
+def _write(settings: Settings, service: LedgerService) -> DemoSummary:
+    print("writing the demo year (one county, 36 applicants, 12 monthly payment batches)...")
+    desk = new_admin_desk(
+        lambda raw: service.append(raw).receipt,
+        read_private_key(settings.home / ADMIN_KEY_FILE),
+        ADMIN_ACTOR,
+        ROOT_ORG,
+        service.registry.version,
+    )
+    with IdentityRegistry.open(settings, IdentityKeys.load(settings.home)) as identities:
+
+        def identity(person_id: str, name: str, id_number: str) -> str:
+            return identities.register(person_id, name, id_number).identity_hmac
+
+        summary = write_demo(desk, identity)
+    _register_verifier(settings, desk)
+    return summary
+
+
+def _register_verifier(settings: Settings, desk: Desk) -> None:
+    """The periodic integrity script is an actor too: its runs are signed events."""
+    key = SigningKey.generate()
+    write_private_key(settings.home / VERIFIER_KEY_FILE, key)
+    desk.registry(
+        "ActorRegistered",
+        {"actor_id": VERIFIER_ACTOR, "org_id": ROOT_ORG, "kind": "SYSTEM", "person_ref": None},
+    )
+    desk.registry(
+        "SigningKeyRegistered",
+        {
+            "key_id": key.key_id,
+            "algorithm": "Ed25519",
+            "public_key": key.public.to_b64(),
+            "actor_id": VERIFIER_ACTOR,
+        },
+    )
+    desk.registry(
+        "ActorRoleGranted",
+        {
+            "actor_id": VERIFIER_ACTOR,
+            "role": "integrity_verifier",
+            "org_id": ROOT_ORG,
+            "include_descendants": False,
+        },
+    )
+
+
+def _print_summary(s: DemoSummary) -> None:
+    print(
+        f"  {s.applicants} applications: {s.enrolled} enrolled, {s.rejected} rejected; "
+        f"{s.terminated} terminated, {s.referred} referred to rural dibao"
+    )
+    print(
+        f"  {s.batches} payment batches, {s.payment_lines} payments settled, "
+        f"{s.paid_fen / 100:,.2f} 元 from {s.fund_account_id}"
+    )
+
+
+def _show_projections(settings: Settings, service: LedgerService) -> None:
+    projections = ProjectionStore.open(settings)
+    try:
+        applied = Follower(projections, service.store.log).catch_up()
+        page = projections.roster(status="ACTIVE", limit=10_000)
+        funds = projections.fund_ledger()
+    finally:
+        projections.close()
+    print(f"projections: {applied} new log entries folded; {len(page.rows)} active beneficiaries")
+    for fund in funds:
+        print(f"  fund {_fund_line(fund)}")
+
+
+def _fund_line(fund: FundRow) -> str:
+    return (
+        f"{fund.fund_account_id}: received {fund.received_fen / 100:,.2f} 元, "
+        f"settled {fund.settled_fen / 100:,.2f} 元, available {fund.available_fen / 100:,.2f} 元"
+    )
