@@ -1,46 +1,96 @@
-"""The README's main job: ``ledger demo`` twice on a fresh SQLite file."""
+"""The README's main job: ``ledger demo`` on a fresh SQLite file, twice, then serving."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from ledger.settings import Settings
+from ledger.tools.bench_http import free_port, stop, wait_healthy
 from ledger.verification import verify
 from ledger.verification.sources import SQLiteSource
 
 
+def _command(tmp_path: Path, *args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "ledger.tools.cli",
+        "--db",
+        f"sqlite:///{tmp_path / 'l.db'}",
+        "--home",
+        str(tmp_path / "keys"),
+        "demo",
+        *args,
+    ]
+
+
 def _demo(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ledger.tools.cli",
-            "--db",
-            f"sqlite:///{tmp_path / 'l.db'}",
-            "--home",
-            str(tmp_path / "keys"),
-            "demo",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+        _command(tmp_path, "--no-serve"), capture_output=True, text=True, check=False
     )
+
+
+def _size(tmp_path: Path) -> int:
+    report = verify(
+        SQLiteSource(Settings(database_url=f"sqlite:///{tmp_path / 'l.db'}").sqlite_path)
+    )
+    assert report.ok, report.findings[:3]
+    return report.size
 
 
 def test_demo_runs_twice_without_duplicating_and_verifies(tmp_path: Path) -> None:
     first = _demo(tmp_path)
-    second = _demo(tmp_path)
-
     assert first.returncode == 0, first.stderr
+    size_after_first = _size(tmp_path)
+    second = _demo(tmp_path)
     assert second.returncode == 0, second.stderr
+
+    assert "36 applications: 30 enrolled, 6 rejected" in first.stdout
+    assert "12 payment batches" in first.stdout
     assert "verification: OK" in first.stdout
-    assert "OrganisationRegistered" in first.stdout
-    assert "OrganisationRegistered" not in second.stdout  # the registry is set up once
-    assert second.stdout.count("IntegrityVerificationRun recorded") == 1
-    report = verify(
-        SQLiteSource(Settings(database_url=f"sqlite:///{tmp_path / 'l.db'}").sqlite_path)
+    assert "28 active beneficiaries" in first.stdout
+    assert "demo data already present" in second.stdout
+    assert "36 applications" not in second.stdout
+    # The second run adds exactly one event: its own verification run.
+    assert _size(tmp_path) == size_after_first + 1
+    # Personal data stays out of the log: the identity registry is a separate file.
+    assert (tmp_path / "l.identity.db").exists()
+    assert b"340000" not in (tmp_path / "l.db").read_bytes()
+
+
+def _get(port: int, path: str) -> dict[str, object]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        body: dict[str, object] = json.loads(response.read())
+        return body
+
+
+def test_demo_serves_the_roster_and_the_fund_ledger(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        _command(tmp_path, "--port", str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-    assert report.ok
-    assert report.size == 12  # genesis + 9 registry events + one verification run per demo
+    try:
+        wait_healthy(port, process, timeout=120)
+        roster = _get(port, "/v1/roster?status=ACTIVE&limit=1000")
+        rows = roster["rows"]
+        assert isinstance(rows, list)
+        assert len(rows) == 28
+        funds = _get(port, "/v1/funds")
+        (fund,) = funds["rows"]  # type: ignore[misc]
+        assert fund["received_fen"] == 6_000_000
+        assert fund["committed_unsettled_fen"] == 0
+        early = _get(port, "/v1/roster?status=ACTIVE&limit=1000&as_known_at=300")
+        assert early["position"] == 300
+        assert len(early["rows"]) < 28  # type: ignore[arg-type]
+    finally:
+        stop(process)
+        output = process.stdout.read() if process.stdout else ""
+    assert "ledger API on http://127.0.0.1:" in output
+    assert "ledger --db" in output and "verify" in output
