@@ -135,6 +135,7 @@ ROLES = frozenset(
 
 
 def _role(value: Any) -> str | None:
+    """a role from domain.md §1.3"""
     return None if value in ROLES else "must be a role from domain.md §1.3"
 
 
@@ -235,6 +236,7 @@ REGISTRY_EVENTS: tuple[EventSpec, ...] = (
 
 
 def _base64_hash(value: Any) -> str | None:
+    """a 32-byte hash in standard base64 (44 characters)"""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9+/]{43}=", value):
         return "must be a 32-byte hash in standard base64 (44 characters)"
     return None

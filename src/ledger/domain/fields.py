@@ -13,6 +13,23 @@ Check = Callable[[Any], str | None]
 """A field check: returns ``None`` when the value is acceptable, otherwise the reason."""
 
 
+_DESCRIPTIONS: dict[Check, str] = {}
+
+
+def _described(check: Check, description: str) -> Check:
+    _DESCRIPTIONS[check] = description
+    return check
+
+
+def describe(check: Check) -> str:
+    """The rule a check enforces, in words (for the generated event catalogue document)."""
+    found = _DESCRIPTIONS.get(check)
+    if found is not None:
+        return found
+    doc = (check.__doc__ or "").strip().splitlines()
+    return doc[0] if doc else getattr(check, "__name__", "custom check")
+
+
 def _identifier(max_len: int = 128) -> Check:
     pattern = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:\-]{{0,{max_len - 1}}}")
 
@@ -23,7 +40,7 @@ def _identifier(max_len: int = 128) -> Check:
             return f"must match {pattern.pattern}"
         return None
 
-    return check
+    return _described(check, f"id `[A-Za-z0-9][A-Za-z0-9._:-]*`, ≤ {max_len} chars")
 
 
 def _text(max_len: int = 512) -> Check:
@@ -34,7 +51,7 @@ def _text(max_len: int = 512) -> Check:
             return f"must be 1..{max_len} characters"
         return None
 
-    return check
+    return _described(check, f"string of 1..{max_len} characters")
 
 
 def _one_of(*choices: str) -> Check:
@@ -43,7 +60,7 @@ def _one_of(*choices: str) -> Check:
             return f"must be one of {', '.join(choices)}"
         return None
 
-    return check
+    return _described(check, "one of " + ", ".join(f"`{c}`" for c in choices))
 
 
 def _integer(minimum: int = 0, maximum: int = MAX_SAFE_INTEGER) -> Check:
@@ -54,14 +71,17 @@ def _integer(minimum: int = 0, maximum: int = MAX_SAFE_INTEGER) -> Check:
             return f"must be between {minimum} and {maximum}"
         return None
 
-    return check
+    upper = "" if maximum == MAX_SAFE_INTEGER else f"..{maximum}"
+    return _described(check, f"integer {minimum}{upper}" if upper else f"integer ≥ {minimum}")
 
 
 def _boolean(value: Any) -> str | None:
+    """true or false"""
     return None if isinstance(value, bool) else "must be true or false"
 
 
 def _base64_key(value: Any) -> str | None:
+    """a 32-byte key in standard base64 (44 characters)"""
     # 32 raw bytes in standard base64 with padding are exactly 44 characters ending in '='.
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9+/]{43}=", value):
         return "must be a 32-byte key in standard base64 (44 characters)"
@@ -72,7 +92,7 @@ def _nullable(inner: Check) -> Check:
     def check(value: Any) -> str | None:
         return None if value is None else inner(value)
 
-    return check
+    return _described(check, f"{describe(inner)}, or null")
 
 
 IDENTIFIER = _identifier()
@@ -103,7 +123,9 @@ def list_of(item: Check, *, min_len: int = 0, max_len: int = 10_000, unique: boo
             return "must not repeat an item"
         return None
 
-    return check
+    count = f"{min_len}..{max_len}" if max_len != 10_000 else f"at least {min_len}"
+    distinct = ", no repeats" if unique else ""
+    return _described(check, f"list ({count} items{distinct}) of: {describe(item)}")
 
 
 def record(fields: Mapping[str, Check]) -> Check:
@@ -124,7 +146,8 @@ def record(fields: Mapping[str, Check]) -> Check:
                 return f".{name} {reason}"
         return None
 
-    return check
+    inner = "; ".join(f"`{name}`: {describe(c)}" for name, c in fields.items())
+    return _described(check, f"object {{{inner}}}")
 
 
 def _pattern(regex: str, what: str) -> Check:
@@ -135,7 +158,7 @@ def _pattern(regex: str, what: str) -> Check:
             return f"must be {what}"
         return None
 
-    return check
+    return _described(check, what)
 
 
 SHA256_HEX = _pattern(r"[0-9a-f]{64}", "a SHA-256 digest in lowercase hex (64 characters)")
