@@ -93,6 +93,8 @@ class BatchStatus(StrEnum):
     PREPARED = "PREPARED"
     APPROVED = "APPROVED"
     SUBMITTED = "SUBMITTED"
+    CANCELLED = "CANCELLED"
+    """Withdrawn before approval: nothing was committed, its lines hold nothing."""
 
 
 class LineStatus(StrEnum):
@@ -105,6 +107,8 @@ class LineStatus(StrEnum):
     SETTLED = "SETTLED"
     FAILED = "FAILED"
     RETURNED = "RETURNED"
+    CANCELLED = "CANCELLED"
+    """Its batch was cancelled before approval."""
 
 
 # --- Lifecycle view ------------------------------------------------------------------------
@@ -608,9 +612,10 @@ def _require_full_amount(enrolled: Enrolment, roll: _Roll, amount_fen: int) -> N
 
 
 def _live_line(state: DomainState, line_id: str | None) -> PaymentLine | None:
-    """The line, unless it failed (a failed line no longer pays its period)."""
+    """The line, unless it failed or was cancelled (it no longer pays its period)."""
     found = line(state, line_id) if line_id is not None else None
-    return None if found is None or found.status is LineStatus.FAILED else found
+    dead = (LineStatus.FAILED, LineStatus.CANCELLED)
+    return None if found is None or found.status in dead else found
 
 
 def _require_not_paid_twice(
@@ -885,6 +890,25 @@ def apply_batch_approved(state: DomainState, event: DomainEvent) -> None:
     funds.commit_payment(state, found.fund_account_id, found.total_fen)
 
 
+# --- PaymentBatchCancelled -----------------------------------------------------------------
+
+
+def decide_batch_cancelled(state: DomainState, directory: Directory, event: DomainEvent) -> None:
+    """Only a batch that is not approved yet can be withdrawn: once approved, money is
+    committed and only the bank's results (or a reissue) move it."""
+    found = _require_batch(state, event)
+    require_scope(directory, event, found.admin_unit_id)
+    _require_batch_status(found, BatchStatus.PREPARED, "cancelled")
+
+
+def apply_batch_cancelled(state: DomainState, event: DomainEvent) -> None:
+    found = state.table(BATCHES)[event.stream_id]
+    lines = state.table(LINES)
+    for listed in batch_lines(state, found.batch_id):
+        lines.put(listed.line_id, replace(listed, status=LineStatus.CANCELLED))
+    state.table(BATCHES).put(found.batch_id, replace(found, status=BatchStatus.CANCELLED))
+
+
 # --- PaymentBatchSubmitted -----------------------------------------------------------------
 
 
@@ -1068,6 +1092,7 @@ def register(rules: Rules) -> None:
         rules.register(event_type, apply=fold)
     rules.register("PaymentBatchPrepared", apply_batch_prepared, decide_batch_prepared)
     rules.register("PaymentBatchApproved", apply_batch_approved, decide_batch_approved)
+    rules.register("PaymentBatchCancelled", apply_batch_cancelled, decide_batch_cancelled)
     rules.register("PaymentBatchSubmitted", apply_batch_submitted, decide_batch_submitted)
     rules.register("PaymentSettled", apply_payment_settled)  # facts: never refused (§4.0)
     rules.register("PaymentFailed", apply_payment_failed)

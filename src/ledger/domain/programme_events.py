@@ -682,6 +682,15 @@ PAYMENT_EVENTS = (
         "W2.2: approval commits the batch total on the fund account (SOD-5, FUND-1, FUND-2).",
     ),
     _spec(
+        "PaymentBatchCancelled",
+        "payment_batch",
+        Kind.DECISION,
+        frozenset({"payment_preparer", "payment_approver"}),
+        {"reason": text(500)},
+        "W2: a batch that was prepared but not approved is withdrawn; its lines no longer "
+        "hold their periods (PAY-6), so a corrected batch can be prepared.",
+    ),
+    _spec(
         "PaymentBatchSubmitted",
         "payment_batch",
         Kind.DECISION,

@@ -591,6 +591,29 @@ def test_approval_above_the_available_balance_is_refused(ledger: MoneyLedger) ->
     }
 
 
+def test_a_batch_refused_for_lack_of_money_can_be_cancelled_and_prepared_again(
+    ledger: MoneyLedger,
+) -> None:
+    small = ledger.open_fund(programmes=("TEKUN",))
+    ledger.fund(small, 10_833)
+    first, second = ledger.enrol(), ledger.enrol()
+    lines = [ledger.line_for(first, "2024-01"), ledger.line_for(second, "2024-01")]
+    too_big = ledger.prepare(small, "2024-01", lines)
+    with refused("FUND-1"):
+        ledger.approve(too_big)
+    with refused("PAY-6"):  # its lines still hold the period
+        ledger.prepare(small, "2024-01", [ledger.line_for(first, "2024-01")])
+
+    ledger.emit("PaymentBatchCancelled", too_big, {"reason": "not enough money"}, actor="preparer")
+
+    smaller = ledger.prepare(small, "2024-01", [ledger.line_for(first, "2024-01")])
+    ledger.approve(smaller)
+    assert payments.batch(ledger.state, too_big).status is payments.BatchStatus.CANCELLED  # type: ignore[union-attr]
+    assert ledger.available(small) == 0
+    with refused("ENV-7"):
+        ledger.emit("PaymentBatchCancelled", smaller, {"reason": "too late"}, actor="preparer")
+
+
 def test_batch_cannot_be_approved_twice(ledger: MoneyLedger, person: Enrolled) -> None:
     batch_id = ledger.prepare(FUND, "2024-01", [ledger.line_for(person, "2024-01")])
     ledger.approve(batch_id)
