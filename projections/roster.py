@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar, Self
 
+from ledger.domain import periods
 from ledger.domain.periods import Period, period_amount_fen
 from ledger.projections.base import Projection, State
 from ledger.projections.events import Event, fen
@@ -258,12 +259,10 @@ def _referred(row: RosterRow, p: dict[str, Any]) -> None:
 
 
 def last_payable_period(effective: str, reason: str | None, death_date: str | None) -> str:
-    """The month before ``effective``, or the month of death if DECEASED and earlier."""
-    last = Period.parse(effective).plus(-1)
-    if reason == "DECEASED" and death_date:
-        death = Period.of(date.fromisoformat(death_date))
-        last = min(last, death)
-    return str(last)
+    """The domain's rule (:func:`ledger.domain.periods.last_payable_period`) on the
+    projection's text columns."""
+    death = date.fromisoformat(death_date) if death_date else None
+    return str(periods.last_payable_period(Period.parse(effective), reason, death))
 
 
 ROSTER_FOLDS: dict[str, Callable[[RosterState, Event], None]] = {

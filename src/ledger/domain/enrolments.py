@@ -39,7 +39,7 @@ from ledger.domain.model import (
     require,
     require_scope,
 )
-from ledger.domain.periods import Period, month_after, parse_date
+from ledger.domain.periods import Period, last_payable_period, month_after, parse_date
 from ledger.domain.programmes import programme, require_programme
 
 ENROLMENTS = "enr.enrolments"
@@ -648,15 +648,6 @@ def _require_clean_termination_notice(
         open_objection_ids=open_ids,
         **evidence,
     )
-
-
-def last_payable_period(effective: Period, reason_code: str, death_date: date | None) -> Period:
-    """The last month paid: the one before the termination takes effect, or the month of
-    death when the person died earlier than that (PAY-2)."""
-    last = effective.plus(-1)
-    if reason_code == DECEASED and death_date is not None:
-        return min(last, Period.of(death_date))
-    return last
 
 
 def apply_termination_decided(state: DomainState, event: DomainEvent) -> None:

@@ -53,6 +53,7 @@ from ledger.domain.periods import (
     INSTALMENTS_PER_YEAR,
     Period,
     is_payment_period,
+    last_payable_period,
     parse_date,
     period_amount_fen,
 )
@@ -133,10 +134,14 @@ class ApplicationPlace:
 
 @dataclass(frozen=True, slots=True)
 class PendingTermination:
-    """An open termination proposal; ``death_month`` only for a reported death."""
+    """An open termination proposal; ``death`` only for a reported death."""
 
     reason_code: str
-    death_month: Period | None
+    death: date | None
+
+    @property
+    def death_month(self) -> Period | None:
+        return None if self.death is None else Period.of(self.death)
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,8 +369,8 @@ def _replace_enrolment(state: DomainState, enrolment_id: str, **changes: Any) ->
 
 def apply_termination_proposed(state: DomainState, event: DomainEvent) -> None:
     death_date = event.payload["death_date"]
-    death_month = Period.of(parse_date(death_date)) if death_date is not None else None
-    pending = PendingTermination(event.payload["reason_code"], death_month)
+    death = parse_date(death_date) if death_date is not None else None
+    pending = PendingTermination(event.payload["reason_code"], death)
     _replace_enrolment(state, event.stream_id, pending_termination=pending)
 
 
@@ -375,14 +380,12 @@ def apply_termination_decided(state: DomainState, event: DomainEvent) -> None:
     found = enrolment(state, event.stream_id)
     if found is None:
         return
-    last_payable = Period.parse(event.payload["effective_period"]).plus(-1)
     pending = found.pending_termination
-    if (
-        pending is not None
-        and pending.reason_code == "DECEASED"
-        and pending.death_month is not None
-    ):
-        last_payable = min(last_payable, pending.death_month)
+    last_payable = last_payable_period(
+        Period.parse(event.payload["effective_period"]),
+        pending.reason_code if pending else None,
+        pending.death if pending else None,
+    )
     _replace_enrolment(
         state, event.stream_id, pending_termination=None, last_payable_period=last_payable
     )

@@ -55,6 +55,22 @@ def month_after(day: date) -> Period:
     return Period.of(day).plus(1)
 
 
+def last_payable_period(effective: Period, reason_code: str | None, death: date | None) -> Period:
+    """The last month paid after a termination taking effect in ``effective``: the month
+    before it, or the month of death when the person died earlier (``domain.md`` §5.13;
+    PAY-2). The one rule shared by the business rules and the roster projection.
+
+    >>> str(last_payable_period(Period(2024, 10), "NO_LONGER_ELIGIBLE", None))
+    '2024-09'
+    >>> str(last_payable_period(Period(2024, 7), "DECEASED", date(2024, 6, 3)))
+    '2024-06'
+    """
+    last = effective.plus(-1)
+    if reason_code == "DECEASED" and death is not None:
+        return min(last, Period.of(death))
+    return last
+
+
 def parse_date(text: str) -> date:
     """A ``YYYY-MM-DD`` calendar date."""
     if not _DATE.fullmatch(text):
