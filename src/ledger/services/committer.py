@@ -38,7 +38,9 @@ class Pending:
     """Called (in the committing thread) once the outcome or error is set."""
 
     def finish(self) -> None:
-        """Mark this event's fate known: wake its waiter, call its callback."""
+        """Mark this event's fate known: wake its waiter, call its callback (once)."""
+        if self.done.is_set():
+            return
         self.done.set()
         if self.on_done is not None:
             try:
@@ -69,9 +71,11 @@ class GroupCommitter:
         max_wait: float = 0.002,
         after_commit: Callable[[int], None] | None = None,
         screen: ScreenFn | None = None,
+        recorded: Callable[[Sequence[str]], set[str]] | None = None,
     ) -> None:
         self._save = save
         self._screen = screen
+        self._recorded = recorded
         self._max_batch = max_batch
         self._max_wait = max_wait
         self._after_commit = after_commit
@@ -211,12 +215,16 @@ class GroupCommitter:
         batch, self._queue[:n] = self._queue[:n], []
         return batch
 
-    def _commit_batch(self, batch: Sequence[Pending]) -> None:
+    def _commit_batch(self, batch: Sequence[Pending], *, triaged: bool = False) -> None:
         try:
             self._save_items(batch)
         except Exception as e:  # noqa: BLE001 - every failure is handed to its waiter
             if len(batch) == 1:
                 batch[0].error = e
+            elif not triaged and self._recorded is not None:
+                rest = self._without_retries(batch, e)
+                if rest:
+                    self._commit_batch(rest, triaged=True)
             else:
                 for item in batch:
                     self._commit_batch([item])
@@ -225,6 +233,25 @@ class GroupCommitter:
             for item in batch:
                 if item.outcome is not None or item.error is not None:
                     item.finish()
+
+    def _without_retries(self, batch: Sequence[Pending], cause: Exception) -> list[Pending]:
+        """Fail at once the events already recorded (retries: their waiters then fetch the
+        original receipt) and return the rest, to be committed together again. Without this
+        a burst of retries would turn every shared transaction into one per event."""
+        assert self._recorded is not None
+        try:
+            done = self._recorded([p.event_id for p in batch])
+        except Exception:  # the check is an optimisation; fall back to one by one
+            log.exception("could not look up recorded event ids")
+            return list(batch)
+        rest = []
+        for item in batch:
+            if item.event_id in done:
+                item.error = cause
+                item.finish()
+            else:
+                rest.append(item)
+        return rest
 
     def _save_items(self, batch: Sequence[Pending]) -> None:
         first = batch[0]

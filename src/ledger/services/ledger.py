@@ -146,6 +146,7 @@ class LedgerService:
             max_batch=group_commit_max,
             after_commit=self._after_commit,
             screen=self._screen,
+            recorded=self.store.log.recorded_event_ids,
         )
         self._last_checkpoint_size = -1
         self._timer: threading.Thread | None = None

@@ -85,6 +85,14 @@ class LogReads:
         rows = self._q(_ENTRY + "WHERE l.event_id = ?", event_id)
         return _entry(rows[0]) if rows else None
 
+    def recorded_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of ``event_ids`` are already recorded (one query)."""
+        if not event_ids:
+            return set()
+        marks = ",".join("?" * len(event_ids))
+        rows = self._q(f"SELECT event_id FROM {{log}} WHERE event_id IN ({marks})", *event_ids)
+        return {r[0] for r in rows}
+
     def stream_entries(self, originator_id: UUID, after_version: int = 0) -> list[LogEntry]:
         """A stream's entries in version order."""
         rows = self._q(
