@@ -415,12 +415,17 @@ def run(quick: bool, with_postgres: bool, parts: frozenset[str] = frozenset(PART
     seconds = 0.5 if quick else 1.5
     tmp = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     try:
-        if "core" in parts:
-            rows += _bench_core(tmp, quick, with_postgres, seconds)
-        if "http" in parts:
-            rows += _bench_http(tmp, 3.0 if quick else 8.0)
-        if "projections" in parts:
-            rows += _bench_projections(tmp, quick, with_postgres)
+        measures: list[tuple[str, Callable[[], list[Row]]]] = [
+            ("core", lambda: _bench_core(tmp, quick, with_postgres, seconds)),
+            ("http", lambda: _bench_http(tmp, 3.0 if quick else 8.0)),
+            ("projections", lambda: _bench_projections(tmp, quick, with_postgres)),
+        ]
+        for name, measure in measures:
+            if name in parts:
+                part = measure()
+                rows += part
+                # Printed as each part finishes, so a long run's results are never lost.
+                print(_table(part), flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
