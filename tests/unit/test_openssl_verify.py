@@ -118,3 +118,16 @@ def test_disabled_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         monkeypatch.delenv("LEDGER_OPENSSL_VERIFY")
         openssl._libcrypto.cache_clear()
+
+
+def test_libcrypto_signatures_equal_cryptography_signatures() -> None:
+    """Ed25519 is deterministic: the GIL-free signer must give the very same bytes."""
+    for vector in VECTORS:
+        key = SigningKey.from_private_bytes(bytes.fromhex(vector["secret_key"]))
+        assert key._fast is not None
+        message = bytes.fromhex(vector["message"])
+        assert key.sign(message) == bytes.fromhex(vector["signature"])
+    for _ in range(100):
+        key = SigningKey.generate()
+        message = os.urandom(300)
+        assert key.sign(message) == key._key.sign(message)

@@ -1,4 +1,4 @@
-"""Ed25519 verification in OpenSSL's libcrypto, called through ctypes so the GIL is released.
+"""Ed25519 in OpenSSL's libcrypto, called through ctypes so that the GIL is released.
 
 Why: ``cryptography``'s ``Ed25519PublicKey.verify`` holds the GIL for its whole ~0.1 ms. In a
 server that verifies on one thread and commits on another, every SQLite statement of the
@@ -13,7 +13,8 @@ agree on the RFC 8032 vectors and on forged, truncated and non-canonical signatu
 
 The library used is the system ``libcrypto`` (the one Python's own ``hashlib`` links on this
 platform). If it cannot be loaded, or ``LEDGER_OPENSSL_VERIFY=0``, :func:`verifier` returns
-``None`` and callers use ``cryptography``.
+``None`` and callers use ``cryptography``. Signing (the ledger's receipts) works the same way:
+Ed25519 signatures are deterministic, so both paths give identical bytes (tested).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class _LibCrypto:
         self.ctx_free = _declare(lib.EVP_MD_CTX_free, None, [p])
         self.verify_init = _declare(lib.EVP_DigestVerifyInit, i, [p, p, p, p, p])
         self.verify = _declare(lib.EVP_DigestVerify, i, [p, p, sz, p, sz])
+        self.new_raw_private_key = _declare(lib.EVP_PKEY_new_raw_private_key, p, [i, p, p, sz])
+        self.sign_init = _declare(lib.EVP_DigestSignInit, i, [p, p, p, p, p])
+        self.sign = _declare(lib.EVP_DigestSign, i, [p, p, ctypes.POINTER(sz), p, sz])
 
 
 def _declare(fn: Any, restype: Any, argtypes: list[Any]) -> Any:
@@ -86,6 +90,54 @@ class OpenSSLVerifier:
         if self._pkey:
             self._lib.pkey_free(self._pkey)
             self._pkey = 0
+
+
+class OpenSSLSigner:
+    """One private key loaded into libcrypto; :meth:`sign` releases the GIL. Ed25519 is
+    deterministic, so the signatures are byte-identical to ``cryptography``'s."""
+
+    __slots__ = ("_lib", "_pkey")
+
+    def __init__(self, lib: _LibCrypto, pkey: int) -> None:
+        self._lib = lib
+        self._pkey = pkey
+
+    def sign(self, message: bytes) -> bytes:
+        """The 64-byte Ed25519 signature of ``message``."""
+        lib = self._lib
+        ctx = lib.ctx_new()
+        if not ctx:
+            raise MemoryError("EVP_MD_CTX_new failed")
+        try:
+            out = ctypes.create_string_buffer(64)
+            size = ctypes.c_size_t(64)
+            if (
+                lib.sign_init(ctx, None, None, None, self._pkey) != 1
+                or lib.sign(ctx, out, ctypes.byref(size), message, len(message)) != 1
+                or size.value != 64
+            ):
+                msg = "EVP_DigestSign failed"
+                raise RuntimeError(msg)
+            return out.raw
+        finally:
+            lib.ctx_free(ctx)
+
+    def __del__(self) -> None:
+        if self._pkey:
+            self._lib.pkey_free(self._pkey)
+            self._pkey = 0
+
+
+def signer(private_key: bytes) -> OpenSSLSigner | None:
+    """A GIL-releasing signer for a 32-byte Ed25519 private key (seed), or ``None`` (see
+    :func:`verifier`)."""
+    lib = _libcrypto()
+    if lib is None or len(private_key) != 32:
+        return None
+    pkey = lib.new_raw_private_key(_NID_ED25519, None, private_key, len(private_key))
+    if not pkey:
+        return None
+    return OpenSSLSigner(lib, pkey)
 
 
 def verifier(public_key: bytes) -> OpenSSLVerifier | None:

@@ -258,7 +258,7 @@ class VerifyKey:
 class SigningKey:
     """An Ed25519 private key.  Its ``repr`` never shows secret material."""
 
-    __slots__ = ("_key", "_public")
+    __slots__ = ("_fast", "_key", "_public")
 
     def __init__(self, key: Ed25519PrivateKey) -> None:
         if not isinstance(key, Ed25519PrivateKey):
@@ -268,6 +268,8 @@ class SigningKey:
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
         self._public = VerifyKey(raw_public)
+        # The same signatures from libcrypto without holding the GIL, when available.
+        self._fast = openssl.signer(self.private_bytes())
 
     @classmethod
     def generate(cls) -> SigningKey:
@@ -320,6 +322,8 @@ class SigningKey:
 
     def sign(self, message: bytes) -> bytes:
         """The 64-byte Ed25519 signature of ``message`` (deterministic)."""
+        if self._fast is not None:
+            return self._fast.sign(bytes(message))
         return self._key.sign(bytes(message))
 
     def __eq__(self, other: object) -> bool:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger.store.records import AppendBatch, AppendOutcome, LedgerEvent
 
@@ -33,6 +34,8 @@ class Pending:
     is_registry: bool
     done: threading.Event = field(default_factory=threading.Event)
     outcome: AppendOutcome | None = None
+    receipt: Any = None
+    """The signed receipt, when the save signed it in the committing thread."""
     error: BaseException | None = None
     on_done: Callable[[Pending], None] | None = None
     """Called (in the committing thread) once the outcome or error is set."""
@@ -265,3 +268,5 @@ class GroupCommitter:
         self.events += len(batch)
         for item, outcome in zip(batch, ledger_batch.outcomes, strict=True):
             item.outcome = outcome
+        for item, receipt in zip(batch, ledger_batch.receipts, strict=False):
+            item.receipt = receipt

@@ -288,7 +288,7 @@ class LedgerService:
             raise self._concurrency_error(env, e) from e
         if job.is_registry:
             self.refresh_registry()
-        return AppendResult(self._receipt(outcome))
+        return AppendResult(pending.receipt or self._receipt(outcome))
 
     @staticmethod
     def _kept_changing(env: Envelope) -> LedgerStateError:
@@ -354,7 +354,8 @@ class LedgerService:
                 if isinstance(e, LedgerError):
                     raise
                 raise self._concurrency_error(first, e) from e
-            return [AppendResult(self._receipt(outcome)) for outcome in batch.outcomes]
+            receipts = batch.receipts or [self._receipt(o) for o in batch.outcomes]
+            return [AppendResult(receipt) for receipt in receipts]
         msg = "the registry kept changing while this batch was being authorised; retry"
         raise LedgerStateError(msg, code="ENV-3", event_id=first.event_id)
 
@@ -452,6 +453,10 @@ class LedgerService:
             decisions.abandoned()
             raise
         decisions.committed(batch.outcomes[-1].tree_size)
+        if self._ledger_key is not None and self._registry.origin is not None:
+            # Signed here, in the committer's thread (libcrypto releases the GIL), so that
+            # the threads serving requests only hand the receipts out.
+            batch.receipts = [self._receipt(outcome) for outcome in batch.outcomes]
 
     # ------------------------------------------------------------------ business rules
 

@@ -145,6 +145,8 @@ class AppendBatch:
     registry_version: int | None
     registry_events: int = 0
     outcomes: list[AppendOutcome] = field(default_factory=list)
+    receipts: list[Any] = field(default_factory=list)
+    """The ledger's signed receipts for ``outcomes``, when the service signed them at once."""
     before_write: BeforeWrite | None = None
     """Called inside the transaction, after the head is read and the tree planned and before
     the log rows are written, with the committed log size and a reader of committed entries;
