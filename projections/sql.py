@@ -15,6 +15,7 @@ Storage:
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -24,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from ledger.settings import Settings
+
+_PLAIN_INSERT = re.compile(r"INSERT INTO (\S+) \(([^)]*)\) VALUES \(\?(?:, ?\?)*\)")
+"""A plain one-row ``INSERT`` (no ``ON CONFLICT``): sent as ``COPY`` on PostgreSQL."""
 
 IN_CHUNK = 4000
 """Keys per ``IN (…)`` list: below SQLite's (32,766) and PostgreSQL's (65,535) parameter
@@ -73,8 +77,20 @@ class Tx:
         """Run one statement for many parameter rows (one round trip batch per page)."""
         if not rows:
             return
+        plain = _PLAIN_INSERT.fullmatch(sql)
+        if self._dialect.name == "postgres" and plain is not None:
+            self._copy(plain.group(1), plain.group(2), rows)
+            return
         cur = self._conn.cursor()
         cur.executemany(self._dialect.sql(sql), rows)
+
+    def _copy(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        """A plain ``INSERT`` of many rows as one ``COPY`` on PostgreSQL: ``executemany``
+        sends (and psycopg handles in Python) one message per row, which made row writing
+        the bulk of a follower's page."""
+        with self._conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of one query, as tuples."""
