@@ -26,6 +26,15 @@ from typing import Any
 
 from ledger.settings import Settings
 
+
+def _pg_array_type(sqltype: str) -> str:
+    base = sqltype.split(maxsplit=1)[0].upper()
+    if base not in {"TEXT", "BIGINT"}:
+        msg = f"no array type for column type {sqltype!r}"
+        raise ValueError(msg)
+    return f"{base.lower()}[]"
+
+
 _PLAIN_INSERT = re.compile(r"INSERT INTO (\S+) \(([^)]*)\) VALUES \(\?(?:, ?\?)*\)")
 """A plain one-row ``INSERT`` (no ``ON CONFLICT``): sent as ``COPY`` on PostgreSQL."""
 
@@ -83,6 +92,45 @@ class Tx:
             return
         cur = self._conn.cursor()
         cur.executemany(self._dialect.sql(sql), rows)
+
+    def upsert(
+        self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert or replace rows keyed by the first column (each key at most once in
+        ``rows``). PostgreSQL: one ``INSERT … SELECT FROM unnest(arrays)``; SQLite:
+        ``executemany``."""
+        if not rows:
+            return
+        names = [name for name, _ in columns]
+        cols = ", ".join(names)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in names[1:])
+        conflict = f"ON CONFLICT ({names[0]}) DO UPDATE SET {updates}"
+        if self._dialect.name != "postgres":
+            marks = ",".join("?" * len(names))
+            self.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) {conflict}", rows)
+            return
+        arrays = ", ".join(f"%s::{_pg_array_type(sqltype)}" for _, sqltype in columns)
+        self._conn.execute(
+            f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({arrays}) {conflict}",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+
+    def close_versions(self, table: str, key: str, closes: Sequence[tuple[int, str]]) -> None:
+        """Set ``known_to`` of the open version of each ``(index, key)``: one statement on
+        PostgreSQL (two arrays), ``executemany`` on SQLite."""
+        if not closes:
+            return
+        if self._dialect.name != "postgres":
+            self.executemany(
+                f"UPDATE {table} SET known_to = ? WHERE {key} = ? AND known_to IS NULL", closes
+            )
+            return
+        self._conn.execute(
+            f"UPDATE {table} AS t SET known_to = v.known_to "
+            "FROM unnest(%s::bigint[], %s::text[]) AS v(known_to, id) "
+            f"WHERE t.{key} = v.id AND t.known_to IS NULL",
+            ([index for index, _ in closes], [k for _, k in closes]),
+        )
 
     def _copy(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
         """A plain ``INSERT`` of many rows as one ``COPY`` on PostgreSQL: ``executemany``

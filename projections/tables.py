@@ -170,10 +170,7 @@ class Rows(Generic[R]):
                 next_of[seen[key]] = index
             seen[key] = pos
         closes = [(index, key) for key, index in first.items() if key in self.stored]
-        tx.executemany(
-            f"UPDATE {table.name} SET known_to = ? WHERE {table.key} = ? AND known_to IS NULL",
-            closes,
-        )
+        tx.close_versions(table.name, table.key, closes)
         cols = ", ".join(table.columns)
         marks = ",".join("?" * (len(table.columns) + 2))
         tx.executemany(
@@ -188,12 +185,5 @@ class Rows(Generic[R]):
     def _flush_current(self, tx: Tx) -> int:
         table = self.table
         latest = [self._values(self.rows[key]) for key in self._last]
-        cols = ", ".join(table.columns)
-        marks = ",".join("?" * len(table.columns))
-        updates = ", ".join(f"{c} = excluded.{c}" for c in table.columns[1:])
-        tx.executemany(
-            f"INSERT INTO {table.name} ({cols}) VALUES ({marks}) "
-            f"ON CONFLICT ({table.key}) DO UPDATE SET {updates}",
-            latest,
-        )
+        tx.upsert(table.name, table.row_type.COLUMNS, latest)
         return len(latest)
