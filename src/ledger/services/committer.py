@@ -11,6 +11,7 @@ written; the leader retries its events one by one so that only the offending eve
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -37,19 +38,13 @@ class Pending:
     receipt: Any = None
     """The signed receipt, when the save signed it in the committing thread."""
     error: BaseException | None = None
-    on_done: Callable[[Pending], None] | None = None
-    """Called (in the committing thread) once the outcome or error is set."""
+    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
+    """An event loop awaiting this event: resolved from the committing thread, one wake-up
+    of each loop per transaction (see :func:`finish_all`)."""
 
     def finish(self) -> None:
-        """Mark this event's fate known: wake its waiter, call its callback (once)."""
-        if self.done.is_set():
-            return
-        self.done.set()
-        if self.on_done is not None:
-            try:
-                self.on_done(self)
-            except Exception:  # e.g. the waiting event loop is gone; the commit stands
-                log.exception("append callback failed for event %s", self.event_id)
+        """Mark this event's fate known and wake whoever waits for it (once)."""
+        finish_all([self])
 
     def result(self) -> AppendOutcome:
         """The outcome, or raise the error (only after :meth:`finish`)."""
@@ -57,6 +52,31 @@ class Pending:
             raise self.error
         assert self.outcome is not None
         return self.outcome
+
+
+def finish_all(items: Sequence[Pending]) -> None:
+    """Mark these events' fates known: wake thread waiters, and each waiting event loop once
+    for all of its events (a wake-up is a system call and a loop iteration; one per event
+    was a measurable share of the commit thread's time)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for item in items:
+        if item.done.is_set():
+            continue
+        item.done.set()
+        if item.waiter is not None:
+            loop, future = item.waiter
+            by_loop.setdefault(loop, []).append(future)
+    for loop, futures in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve_all, futures)
+        except RuntimeError:  # the waiting event loop is gone; the commits stand
+            log.warning("an event loop waiting for %d append(s) is closed", len(futures))
+
+
+def _resolve_all(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # the awaiting request may have been cancelled meanwhile
+            future.set_result(None)
 
 
 SaveFn = Callable[[list[LedgerEvent], AppendBatch], None]
@@ -126,7 +146,7 @@ class GroupCommitter:
         item.done.wait()
 
     def submit(self, item: Pending) -> None:
-        """Queue ``item`` without blocking; its ``on_done`` is called once it is committed
+        """Queue ``item`` without blocking; its ``waiter`` is woken once it is committed
         or refused. A dedicated committer thread leads these commits (started on first use),
         so an event loop can hand events over and await them."""
         with self._lock:
@@ -233,9 +253,7 @@ class GroupCommitter:
                     self._commit_batch([item])
                 return
         finally:
-            for item in batch:
-                if item.outcome is not None or item.error is not None:
-                    item.finish()
+            finish_all([item for item in batch if item.outcome is not None or item.error])
 
     def _without_retries(self, batch: Sequence[Pending], cause: Exception) -> list[Pending]:
         """Fail at once the events already recorded (retries: their waiters then fetch the

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,22 +70,6 @@ REGISTRY_UUID = stream_uuid(*REGISTRY_STREAM)
 _AFTER_EVERYTHING = 2**62
 """A position after every recorded event: 'is this key valid from now on?'."""
 _STALE_RETRIES = 20
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():  # the awaiting request may have been cancelled meanwhile
-        future.set_result(None)
-
-
-def _waker(
-    loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]
-) -> Callable[[Pending], None]:
-    """A committer callback that resolves ``future`` in its own event loop's thread."""
-
-    def wake(_: Pending) -> None:
-        loop.call_soon_threadsafe(_resolve, future)
-
-    return wake
 
 
 @dataclass(frozen=True)
@@ -210,7 +194,7 @@ class LedgerService:
             if isinstance(pending, AppendResult):
                 return pending
             committed: asyncio.Future[None] = loop.create_future()
-            pending.on_done = _waker(loop, committed)
+            pending.waiter = (loop, committed)
             self._committer.submit(pending)
             await committed
             result = self._settle(job, pending)
