@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ledger.bootstrap import ADMIN_KEY_FILE, init_ledger, open_ledger
-from ledger.client import EnvelopeSigner
+from ledger.client import EnvelopeSigner, actor_onboarding
 from ledger.domain.catalogue import REGISTRY_ADMIN
 from ledger.integrity.signing import SigningKey, read_private_key
 from ledger.services.ledger import AppendResult, LedgerService
@@ -99,30 +99,11 @@ class LedgerWorld:
                 "OrganisationRegistered",
                 {"org_id": org_id, "kind": "GOVERNMENT", "parent_org_id": "city", "name": org_id},
             )
-        self.registry_event(
-            "ActorRegistered",
-            {"actor_id": actor_id, "org_id": org_id, "kind": "PERSON", "person_ref": None},
-        )
         key = SigningKey.generate()
-        self.registry_event(
-            "SigningKeyRegistered",
-            {
-                "key_id": key.key_id,
-                "algorithm": "Ed25519",
-                "public_key": key.public.to_b64(),
-                "actor_id": actor_id,
-            },
-        )
-        if role is not None:
-            self.registry_event(
-                "ActorRoleGranted",
-                {
-                    "actor_id": actor_id,
-                    "role": role,
-                    "org_id": org_id,
-                    "include_descendants": False,
-                },
-            )
+        for event_type, payload in actor_onboarding(
+            actor_id, org_id, key, [role] if role is not None else []
+        ):
+            self.registry_event(event_type, payload)
         return EnvelopeSigner(key, actor_id, role or REGISTRY_ADMIN, org_id)
 
     def add_admin(self, actor_id: str) -> EnvelopeSigner:
@@ -170,4 +151,3 @@ def sqlite_world(tmp_path: Path) -> Iterator[LedgerWorld]:
     w = make_world(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path / "home")
     yield w
     w.service.close()
-

@@ -18,6 +18,7 @@ import argparse
 import sys
 
 from ledger.bootstrap import ADMIN_KEY_FILE, init_ledger, open_ledger
+from ledger.client import actor_onboarding
 from ledger.identity import IdentityKeys, IdentityRegistry
 from ledger.integrity.signing import SigningKey, b64encode, read_private_key, write_private_key
 from ledger.projections.follower import Follower
@@ -107,28 +108,10 @@ def _register_verifier(settings: Settings, desk: Desk) -> None:
     """The periodic integrity script is an actor too: its runs are signed events."""
     key = SigningKey.generate()
     write_private_key(settings.home / VERIFIER_KEY_FILE, key)
-    desk.registry(
-        "ActorRegistered",
-        {"actor_id": VERIFIER_ACTOR, "org_id": ROOT_ORG, "kind": "SYSTEM", "person_ref": None},
-    )
-    desk.registry(
-        "SigningKeyRegistered",
-        {
-            "key_id": key.key_id,
-            "algorithm": "Ed25519",
-            "public_key": key.public.to_b64(),
-            "actor_id": VERIFIER_ACTOR,
-        },
-    )
-    desk.registry(
-        "ActorRoleGranted",
-        {
-            "actor_id": VERIFIER_ACTOR,
-            "role": "integrity_verifier",
-            "org_id": ROOT_ORG,
-            "include_descendants": False,
-        },
-    )
+    for event_type, payload in actor_onboarding(
+        VERIFIER_ACTOR, ROOT_ORG, key, ["integrity_verifier"], kind="SYSTEM"
+    ):
+        desk.registry(event_type, payload)
 
 
 def _print_summary(s: DemoSummary) -> None:

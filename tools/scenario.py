@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from ledger.client import CHINA_STANDARD_TIME, EnvelopeSigner
+from ledger.client import CHINA_STANDARD_TIME, EnvelopeSigner, actor_onboarding
 from ledger.domain.catalogue import REGISTRY_ADMIN
 from ledger.domain.periods import Period, month_after, period_amount_fen
 from ledger.domain.spot_checks import draw_sample
@@ -117,24 +117,11 @@ class Desk:
         """Register a person with a fresh key and roles at ``org_id``; their signer for the
         first role (others via :meth:`as_role`)."""
         key = key or SigningKey.generate()
-        self.registry(
-            "ActorRegistered",
-            {"actor_id": actor_id, "org_id": org_id, "kind": "PERSON", "person_ref": actor_id},
+        onboarding = actor_onboarding(
+            actor_id, org_id, key, roles, person_ref=actor_id, include_descendants=True
         )
-        self.registry(
-            "SigningKeyRegistered",
-            {
-                "key_id": key.key_id,
-                "algorithm": "Ed25519",
-                "public_key": key.public.to_b64(),
-                "actor_id": actor_id,
-            },
-        )
-        for role in roles:
-            self.registry(
-                "ActorRoleGranted",
-                {"actor_id": actor_id, "role": role, "org_id": org_id, "include_descendants": True},
-            )
+        for event_type, payload in onboarding:
+            self.registry(event_type, payload)
         signer = EnvelopeSigner(key, actor_id, roles[0], org_id)
         self.signers[actor_id] = signer
         return signer

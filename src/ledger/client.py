@@ -93,3 +93,49 @@ class EnvelopeSigner:
     def sign(self, **kwargs: Any) -> bytes:
         """The signed envelope as canonical JSON bytes, ready to submit."""
         return canonicalize_checked(self.build(**kwargs))
+
+
+RegistryEvent = tuple[str, dict[str, Any]]
+"""``(event_type, payload)`` of a registry event, to be signed by a registry administrator."""
+
+
+def actor_onboarding(
+    actor_id: str,
+    org_id: str,
+    key: SigningKey,
+    roles: Sequence[str] = (),
+    *,
+    kind: str = "PERSON",
+    person_ref: str | None = None,
+    include_descendants: bool = False,
+) -> list[RegistryEvent]:
+    """The registry events that let a new official (or system) sign: the actor, its key, and
+    each role at ``org_id`` — in the order the registry rules require."""
+    events: list[RegistryEvent] = [
+        (
+            "ActorRegistered",
+            {"actor_id": actor_id, "org_id": org_id, "kind": kind, "person_ref": person_ref},
+        ),
+        (
+            "SigningKeyRegistered",
+            {
+                "key_id": key.key_id,
+                "algorithm": "Ed25519",
+                "public_key": key.public.to_b64(),
+                "actor_id": actor_id,
+            },
+        ),
+    ]
+    events += [
+        (
+            "ActorRoleGranted",
+            {
+                "actor_id": actor_id,
+                "role": role,
+                "org_id": org_id,
+                "include_descendants": include_descendants,
+            },
+        )
+        for role in roles
+    ]
+    return events

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from ledger.bootstrap import ADMIN_KEY_FILE, init_ledger
-from ledger.client import EnvelopeSigner
+from ledger.client import EnvelopeSigner, actor_onboarding
 from ledger.domain.catalogue import REGISTRY_ADMIN
 from ledger.http_client import LedgerHTTPClient, LedgerHTTPError
 from ledger.integrity.signing import SigningKey, read_private_key
@@ -158,30 +158,11 @@ class E2E:
         """A fresh actor with a registered key and, if ``role`` is given, that role."""
         self.organisation(org_id)
         actor_id = f"actor-{uuid.uuid4().hex[:10]}"
-        self.registry_event(
-            "ActorRegistered",
-            {"actor_id": actor_id, "org_id": org_id, "kind": "PERSON", "person_ref": None},
-        )
         key = SigningKey.generate()
-        self.registry_event(
-            "SigningKeyRegistered",
-            {
-                "key_id": key.key_id,
-                "algorithm": "Ed25519",
-                "public_key": key.public.to_b64(),
-                "actor_id": actor_id,
-            },
-        )
-        if role is not None:
-            self.registry_event(
-                "ActorRoleGranted",
-                {
-                    "actor_id": actor_id,
-                    "role": role,
-                    "org_id": org_id,
-                    "include_descendants": False,
-                },
-            )
+        for event_type, payload in actor_onboarding(
+            actor_id, org_id, key, [role] if role is not None else []
+        ):
+            self.registry_event(event_type, payload)
         return EnvelopeSigner(key, actor_id, role or "integrity_verifier", org_id)
 
 
