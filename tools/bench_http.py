@@ -27,8 +27,6 @@ from pathlib import Path
 import orjson
 
 from ledger.bootstrap import open_store
-from ledger.client import EnvelopeSigner
-from ledger.integrity.signing import SigningKey
 from ledger.settings import Settings
 
 WRK_CONNECTIONS = 32
@@ -148,25 +146,11 @@ def bench_raw_baseline(workers: int, seconds: float, workdir: Path) -> HttpResul
         stop(process)
 
 
-def _write_envelopes(signer: EnvelopeSigner, path: Path, count: int, prefix: str) -> None:
-    with path.open("w") as f:
-        for i in range(count):
-            raw = signer.sign(
-                event_type="IntegrityVerificationRun",
-                stream_type="verification",
-                stream_id=f"{prefix}-{i}",
-                expected_version=0,
-                payload={
-                    "run_id": f"{prefix}-{i}",
-                    "tree_size": i,
-                    "root_hash": "A" * 43 + "=",
-                    "result": "PASS",
-                    "findings_count": 0,
-                    "first_damage_kind": None,
-                    "first_damage_index": None,
-                },
-            )
-            f.write(raw.decode() + "\n")
+def _write_envelopes(key: bytes, path: Path, count: int, prefix: str) -> None:
+    """``count`` distinct signed events (the core benchmark's), one per line."""
+    from ledger.tools.bench import _signed  # the bench imports this module lazily too
+
+    path.write_bytes(b"".join(raw + b"\n" for raw in _signed(key, count, prefix)))
 
 
 def bench_ledger_http(
@@ -179,13 +163,10 @@ def bench_ledger_http(
     expected_rate: float,
 ) -> HttpResult:
     """Signed, durably committed appends/s through ``ledger serve`` (see module docstring)."""
-    signer = EnvelopeSigner(
-        SigningKey.from_private_bytes(key), "verifier-1", "integrity_verifier", "county-a"
-    )
     tag = f"h{workers}-{os.getpid()}-{time.monotonic_ns() % 10**9}"
     warm, measured = workdir / f"warm-{tag}.txt", workdir / f"run-{tag}.txt"
-    _write_envelopes(signer, warm, int(expected_rate * 2.5) + 500, f"{tag}-w")
-    _write_envelopes(signer, measured, int(expected_rate * seconds * 1.5) + 2000, f"{tag}-m")
+    _write_envelopes(key, warm, int(expected_rate * 2.5) + 500, f"{tag}-w")
+    _write_envelopes(key, measured, int(expected_rate * seconds * 1.5) + 2000, f"{tag}-m")
     port = free_port()
     env = {
         **os.environ,

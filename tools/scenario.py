@@ -22,6 +22,7 @@ from ledger.client import CHINA_STANDARD_TIME, EnvelopeSigner, actor_onboarding
 from ledger.domain.catalogue import REGISTRY_ADMIN
 from ledger.domain.periods import Period, month_after, period_amount_fen
 from ledger.domain.spot_checks import draw_sample
+from ledger.integrity.jcs import canonicalize_checked
 from ledger.integrity.signing import SigningKey
 
 Submit = Callable[[bytes], Any]
@@ -84,8 +85,6 @@ class Desk:
             payload=payload,
             occurred_at=at(day),
         )
-        from ledger.integrity.jcs import canonicalize_checked
-
         receipt = self.submit(canonicalize_checked(envelope))
         self.versions[stream] = version + 1
         if remember_as is not None:

@@ -292,25 +292,14 @@ class LedgerService:
             raise SchemaError("an empty batch", reason="empty_batch")
         first = envelopes[0]
         self._check_batch_shape(envelopes)
-        specs = [check_schema(self.catalogue, env) for env in envelopes]
-        if specs[0].stream_type == REGISTRY_STREAM[0]:
+        jobs = [self._job(env) for env in envelopes]
+        if jobs[0].is_registry:
             raise SchemaError("registry events are appended one at a time", reason="registry_batch")
-        stored = [env.canonical_bytes() for env in envelopes]
-        events = [
-            LedgerEvent(
-                stream_uuid(env.stream_type, env.stream_id),
-                env.expected_version + 1,
-                env.event_type,
-                data,
-                parsed=env,
-            )
-            for env, data in zip(envelopes, stored, strict=True)
-        ]
+        stored = [job.stored for job in jobs]
+        events = [job.event for job in jobs]
         for _ in range(_STALE_RETRIES):
             try:
-                versions = {
-                    self._authorize(env, spec) for env, spec in zip(envelopes, specs, strict=True)
-                }
+                versions = {self._authorize(job.env, job.spec) for job in jobs}
             except LedgerError:
                 retried = self._retried_batch(envelopes, stored)
                 if retried is not None:
