@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from ledger.domain import (
     applications,
+    assessment,
+    assistance,
+    dibao,
     enrolments,
     funds,
     notices,
     payments,
     programmes,
     spot_checks,
+    standards,
+    supervision,
 )
 from ledger.domain.model import Rules
 
@@ -21,6 +26,20 @@ from ledger.domain.model import Rules
 def build_rules() -> Rules:
     """A fresh rule set with every business module registered."""
     rules = Rules()
-    for module in (programmes, applications, notices, spot_checks, enrolments, funds, payments):
+    modules = (
+        programmes,
+        standards,
+        applications,
+        notices,
+        spot_checks,
+        enrolments,
+        dibao,
+        funds,
+        payments,
+        assistance,
+        assessment,
+        supervision,
+    )
+    for module in modules:
         module.register(rules)
     return rules

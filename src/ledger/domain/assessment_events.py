@@ -1,0 +1,7 @@
+"""Payload schemas of target management and assessment (domain.md §6.3 [scheme], [agreement], [assessment])."""
+
+from __future__ import annotations
+
+from ledger.domain.catalogue import EventSpec
+
+ASSESSMENT_EVENTS: tuple[EventSpec, ...] = ()
