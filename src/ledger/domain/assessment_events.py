@@ -1,4 +1,4 @@
-"""Payload schemas of target management and assessment (domain.md §6.3 [scheme], [agreement], [assessment])."""
+"""Payload schemas of target management and assessment (domain.md §6.3, W10-W16)."""
 
 from __future__ import annotations
 
