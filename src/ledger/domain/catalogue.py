@@ -301,6 +301,7 @@ class Catalogue:
 # The business event specs need EventSpec and Kind, defined above.
 from ledger.domain.assessment_events import ASSESSMENT_EVENTS  # noqa: E402
 from ledger.domain.assistance_events import ASSISTANCE_EVENTS  # noqa: E402
+from ledger.domain.audit_events import AUDIT_EVENTS  # noqa: E402
 from ledger.domain.fund_events import FUND_EXTRA_EVENTS  # noqa: E402
 from ledger.domain.programme_events import PROGRAMME_EVENTS  # noqa: E402
 from ledger.domain.supervision_events import SUPERVISION_EVENTS  # noqa: E402
@@ -313,4 +314,5 @@ DEFAULT_CATALOGUE = Catalogue(
     + ASSISTANCE_EVENTS
     + ASSESSMENT_EVENTS
     + SUPERVISION_EVENTS
+    + AUDIT_EVENTS
 )
