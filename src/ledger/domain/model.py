@@ -184,6 +184,55 @@ def require(condition: bool, code: str, detail: str, **evidence: Any) -> None:
         raise refuse(code, detail, **evidence)
 
 
+SOFT_FINDINGS = "audit.soft_finding"
+"""(event_id, rule) → :class:`SoftFinding`: soft invariants broken by accepted events."""
+
+
+@dataclass(frozen=True, slots=True)
+class SoftFinding:
+    """A soft invariant (``domain.md`` §6.4) that an accepted event breaks.
+
+    Soft invariants never refuse: the event is recorded and the named audit finding is raised
+    from this record by the findings detectors (§7), citing ``event_id`` as evidence.
+    """
+
+    rule: str
+    """The invariant id, e.g. ``APP-9``."""
+    finding_code: str
+    """The audit finding it raises, e.g. ``AF-APP-SLA``."""
+    event_id: str
+    position: int
+    detail: str
+    evidence: tuple[tuple[str, Any], ...]
+    """Sorted (name, value) pairs of JSON-able values."""
+
+
+def note_soft_finding(
+    state: DomainState,
+    event: DomainEvent,
+    rule: str,
+    finding_code: str,
+    detail: str,
+    **evidence: Any,
+) -> None:
+    """Record that the accepted ``event`` breaks soft invariant ``rule`` (call from an apply).
+
+    Call it from an *apply* function, never from a decide: a soft breach is a fact about an
+    event that is being recorded, and must roll back with it if the transaction does.
+    """
+    state.table(SOFT_FINDINGS).put(
+        (event.event_id, rule),
+        SoftFinding(
+            rule=rule,
+            finding_code=finding_code,
+            event_id=event.event_id,
+            position=event.position,
+            detail=detail,
+            evidence=tuple(sorted(evidence.items())),
+        ),
+    )
+
+
 def require_scope(directory: Directory, event: DomainEvent, subject_org_id: str) -> None:
     """The actor's organisation must cover the subject's organisation (ENV-2 scope)."""
     if not directory.is_within(subject_org_id, event.org_id):
