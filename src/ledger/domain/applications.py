@@ -29,7 +29,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from ledger.domain import notices
+from ledger.domain import dibao_income, notices
 from ledger.domain.model import (
     Directory,
     DomainEvent,
@@ -139,6 +139,11 @@ class Application:
     status: Status
     materials: frozenset[str] = frozenset()
     related_official_actor_ids: frozenset[str] = frozenset()
+    """Officials filed as relatives of the applicant or a member (SOD-4)."""
+    filed_relations: frozenset[tuple[str, str]] = frozenset()
+    """(person id, official actor id) pairs filed with ``RelativeOfOfficialFiled``."""
+    declared_relations: frozenset[tuple[str, str]] = frozenset()
+    """(person id, official actor id) pairs declared or detected (APP-11: must be filed)."""
     investigator_actor_ids: frozenset[str] = frozenset()
     """Everyone who investigated this application, in any round (SOD-1)."""
     reviewer_actor_ids: frozenset[str] = frozenset()
@@ -149,6 +154,8 @@ class Application:
     """The latest ``ApplicationForwarded`` (a spot-check batch samples one forwarding)."""
     decision: Decision | None = None
     notified: bool = False
+    result_notice_id: str | None = None
+    """The RESULT_PUBLICATION notice (三级两次公示, notice #2), once posted."""
 
 
 def _applications(state: DomainState) -> Table[str, Application]:
@@ -461,8 +468,40 @@ def decide_relative_filed(state: DomainState, directory: Directory, event: Domai
 
 def apply_relative_filed(state: DomainState, event: DomainEvent) -> None:
     found = _current(state, event)
-    related = found.related_official_actor_ids | {event.payload["official_actor_id"]}
-    _store(state, replace(found, related_official_actor_ids=related))
+    official = event.payload["official_actor_id"]
+    _store(
+        state,
+        replace(
+            found,
+            related_official_actor_ids=found.related_official_actor_ids | {official},
+            filed_relations=found.filed_relations | {(event.payload["person_id"], official)},
+        ),
+    )
+
+
+def apply_relationship_declared(state: DomainState, event: DomainEvent) -> None:
+    """Remember a declared (or registry-detected) relationship to an official: a fact, so
+    it is recorded even on an unknown or decided case, where only auditors can use it."""
+    found = application(state, event.stream_id)
+    if found is None:
+        return
+    pair = (event.payload["person_id"], event.payload["official_actor_id"])
+    _store(state, replace(found, declared_relations=found.declared_relations | {pair}))
+
+
+def require_relatives_filed(found: Application) -> None:
+    """APP-11: every declared relationship of the applicant or a household member to a
+    caseworker or committee member is filed before the approval (N-DB-8)."""
+    unfiled = sorted(found.declared_relations - found.filed_relations)
+    require(
+        not unfiled,
+        "APP-11",
+        f"application {found.application_id} cannot be approved: the relationship of "
+        + ", ".join(f"{person} to official {official}" for person, official in unfiled)
+        + " was declared but never filed (近亲属备案)",
+        application_id=found.application_id,
+        unfiled=[list(pair) for pair in unfiled],
+    )
 
 
 # --- HouseholdInvestigationCompleted ------------------------------------------------------
@@ -473,6 +512,8 @@ ELIGIBILITY_CRITERIA = (
     "no_income_source",
     "no_capable_obligor",
 )
+INCOME_TESTED_CRITERIA = frozenset({"registered_in_province", "none"})
+"""The findings that still count when eligibility is an income test (dibao)."""
 
 
 def decide_investigation(state: DomainState, directory: Directory, event: DomainEvent) -> None:
@@ -641,8 +682,14 @@ def decide_notice_posted(state: DomainState, _directory: Directory, event: Domai
 
 def apply_notice_posted(state: DomainState, event: DomainEvent) -> None:
     """A preliminary-opinion notice puts its applications IN_NOTICE and is tied to their
-    latest opinion (APP-8 looks for exactly that notice)."""
+    latest opinion (APP-8 looks for exactly that notice); a result publication (notice #2
+    of 三级两次公示) is remembered on the approved case for AF-APP-NO-RESULT-PUBLICATION."""
     p = event.payload
+    if p["kind"] == notices.RESULT_PUBLICATION:
+        for subject_id in p["subject_ids"]:
+            found = _applications(state)[subject_id]
+            _store(state, replace(found, result_notice_id=p["notice_id"]))
+        return
     if p["kind"] != notices.PRELIMINARY_OPINION:
         return
     for subject_id in p["subject_ids"]:
@@ -763,8 +810,11 @@ def apply_forwarded(state: DomainState, event: DomainEvent) -> None:
 
 
 def _require_decider(directory: Directory, found: Application, actor_id: str) -> None:
-    """SOD-1 and SOD-4 for the county decider."""
+    """SOD-1 and SOD-4 for the county decider, and SOD-4 for everyone who acted before a
+    filing revealed their relationship."""
     require_not_related(directory, found, actor_id, "approver")
+    for earlier in sorted(found.investigator_actor_ids | found.reviewer_actor_ids):
+        require_not_related(directory, found, earlier, "investigator or reviewer")
     others = persons_of(directory, found.investigator_actor_ids | found.reviewer_actor_ids)
     require_no_shared_person(
         found, frozenset({directory.actor_person(actor_id)}), others, "county decider"
@@ -776,16 +826,22 @@ def decide_approved(state: DomainState, directory: Directory, event: DomainEvent
     checked by the spot-checks module, APP-12 by the enrolments module.)"""
     found = _case_for(state, directory, event, {Status.FORWARDED})
     _require_decider(directory, found, event.actor_id)
+    require_relatives_filed(found)
     require_clean_notice(state, found, event)
-    _require_eligible(found)
+    period = Period.parse(event.payload["first_payable_period"])
+    _require_eligible(found, dibao_income.income_tested(state, found.programme_code, period))
     _require_support(state, directory, found, event.payload)
     _require_first_payable_period(event)
     _require_standard(state, directory, found, event.payload)
 
 
-def _require_eligible(found: Application) -> None:
-    """APP-15: the latest investigation found every eligibility condition (N-WB-13)."""
+def _require_eligible(found: Application, income_tested: bool) -> None:
+    """APP-15: the latest investigation found every eligibility condition (N-WB-13). For
+    an income-tested programme only the residence finding counts here; the income test
+    itself is checked by :mod:`ledger.domain.dibao`."""
     failed = list(found.investigation.failed_criteria) if found.investigation else ["none"]
+    if income_tested:
+        failed = [c for c in failed if c in INCOME_TESTED_CRITERIA]
     require(
         not failed,
         "APP-15",
@@ -867,6 +923,8 @@ def _require_standard(
         standard_in_force=in_force.event_id if in_force else None,
     )
     assert in_force is not None
+    if dibao_income.income_tested(state, found.programme_code, period):
+        return  # the amount is the income-test entitlement, checked by ledger.domain.dibao
     require(
         p["annual_amount_fen"] == in_force.amount_fen,
         "ENV-8",
@@ -982,3 +1040,4 @@ def register(rules: Rules) -> None:
     rules.register("FinancialCheckAuthorisationSigned", apply=apply_authorisation_signed)
     rules.register("DemocraticAppraisalHeld", apply=apply_appraisal_held)
     rules.register("ObjectionInvestigated", apply=apply_objection_investigated)
+    rules.register("OfficialRelationshipDeclared", apply=apply_relationship_declared)

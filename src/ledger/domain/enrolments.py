@@ -11,9 +11,11 @@ approval (no other live enrolment in the same or an exclusive programme) and the
 behind an ``ApplicationSubmitted`` with channel REFERRAL; and the subject rules of
 TERMINATION notices.
 
-Enrolment states: ``ACTIVE → TERMINATION_PENDING → TERMINATED``, and back from
-``TERMINATION_PENDING`` to ``ACTIVE`` when the proposal is withdrawn. Any other transition is
-refused with ENV-7.
+Enrolment states: ``ACTIVE | SUSPENDED | GRADUAL_EXIT → TERMINATION_PENDING → TERMINATED``,
+and back from ``TERMINATION_PENDING`` to the state it came from when the proposal is
+withdrawn. ``ACTIVE ⇄ SUSPENDED`` and ``ACTIVE → GRADUAL_EXIT`` are W3 and W4 transitions,
+decided in :mod:`ledger.domain.dibao_dynamic` through :func:`set_status`. Any other
+transition is refused with ENV-7.
 
 Tables: ``enr.enrolments``, ``enr.by_person``, ``enr.by_application``, ``enr.accounts``,
 ``enr.stays`` (institution residency), ``enr.referrals`` and ``enr.erased_persons``.
@@ -61,11 +63,24 @@ class EnrolmentStatus(StrEnum):
     """Where an enrolment is in its life."""
 
     ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    GRADUAL_EXIT = "GRADUAL_EXIT"
     TERMINATION_PENDING = "TERMINATION_PENDING"
     TERMINATED = "TERMINATED"
 
 
-LIVE = frozenset({EnrolmentStatus.ACTIVE, EnrolmentStatus.TERMINATION_PENDING})
+LIVE = frozenset(
+    {
+        EnrolmentStatus.ACTIVE,
+        EnrolmentStatus.SUSPENDED,
+        EnrolmentStatus.GRADUAL_EXIT,
+        EnrolmentStatus.TERMINATION_PENDING,
+    }
+)
+PROPOSABLE = frozenset(
+    {EnrolmentStatus.ACTIVE, EnrolmentStatus.SUSPENDED, EnrolmentStatus.GRADUAL_EXIT}
+)
+"""States a termination may be proposed in (W5.1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +90,8 @@ class Termination:
     reason_code: str
     death_date: date | None
     proposed_position: int
+    resume_status: EnrolmentStatus = EnrolmentStatus.ACTIVE
+    """The state a withdrawn proposal returns to."""
     notice_id: str | None = None
     """The latest TERMINATION notice posted about this proposal."""
     decided_on: date | None = None
@@ -174,6 +191,12 @@ def _store(state: DomainState, updated: Enrolment) -> None:
     _enrolments(state).put(updated.enrolment_id, updated)
 
 
+def set_status(state: DomainState, enrolment_id: str, status: EnrolmentStatus) -> None:
+    """Move an enrolment to ``status`` (for the W3/W4 applies of other modules, whose
+    decide functions checked the transition)."""
+    _store(state, replace(_enrolments(state)[enrolment_id], status=status))
+
+
 # --- queries -----------------------------------------------------------------------------
 
 
@@ -262,16 +285,20 @@ def _require_on_stream(state: DomainState, event: DomainEvent) -> Enrolment:
     return found
 
 
-def _enrolment_for(
-    state: DomainState, directory: Directory, event: DomainEvent, allowed: EnrolmentStatus
+def enrolment_for(
+    state: DomainState,
+    directory: Directory,
+    event: DomainEvent,
+    allowed: EnrolmentStatus | frozenset[EnrolmentStatus],
 ) -> Enrolment:
-    """The event's enrolment, in the allowed state, within the actor's scope (ENV-7)."""
+    """The event's enrolment, in an allowed state, within the actor's scope (ENV-7)."""
     found = _require_on_stream(state, event)
+    states = frozenset({allowed}) if isinstance(allowed, EnrolmentStatus) else allowed
     require(
-        found.status == allowed,
+        found.status in states,
         "ENV-7",
         f"{event.event_type} is not allowed on enrolment {found.enrolment_id} in state "
-        f"{found.status} (allowed in: {allowed})",
+        f"{found.status} (allowed in: {', '.join(sorted(states))})",
         enrolment_id=found.enrolment_id,
         status=str(found.status),
         event_type=event.event_type,
@@ -363,7 +390,7 @@ def decide_enrolled(state: DomainState, directory: Directory, event: DomainEvent
     )
     _require_copy_of_approval(found, p)
     _require_no_conflict(state, found.applicant_person_id, found.programme_code)
-    _require_fitting_account(state, p)
+    require_fitting_account(state, p)
 
 
 def _require_copy_of_approval(found: Application, p: Mapping[str, Any]) -> None:
@@ -394,7 +421,7 @@ def _require_copy_of_approval(found: Application, p: Mapping[str, Any]) -> None:
     )
 
 
-def _require_fitting_account(state: DomainState, p: Mapping[str, Any]) -> None:
+def require_fitting_account(state: DomainState, p: Mapping[str, Any]) -> None:
     """PAY-4: DISPERSED is paid to the person's 一卡通, CENTRALISED to the institution."""
     account = payment_account(state, p["payment_account_id"])
     if account is None:
@@ -559,21 +586,23 @@ def apply_termination_notice(state: DomainState, event: DomainEvent) -> None:
 def decide_termination_proposed(
     state: DomainState, directory: Directory, event: DomainEvent
 ) -> None:
-    """Only an ACTIVE enrolment can be proposed for termination."""
-    _enrolment_for(state, directory, event, EnrolmentStatus.ACTIVE)
+    """An ACTIVE, SUSPENDED or GRADUAL_EXIT enrolment can be proposed for termination."""
+    enrolment_for(state, directory, event, PROPOSABLE)
 
 
 def apply_termination_proposed(state: DomainState, event: DomainEvent) -> None:
     death_date = event.payload["death_date"]
+    found = _enrolments(state)[event.stream_id]
     termination = Termination(
         reason_code=event.payload["reason_code"],
         death_date=None if death_date is None else parse_date(death_date),
         proposed_position=event.position,
+        resume_status=found.status,
     )
     _store(
         state,
         replace(
-            _enrolments(state)[event.stream_id],
+            found,
             status=EnrolmentStatus.TERMINATION_PENDING,
             termination=termination,
         ),
@@ -584,7 +613,7 @@ def decide_termination_decided(
     state: DomainState, directory: Directory, event: DomainEvent
 ) -> None:
     """TRM-2 (next month, with reasons) and TRM-1 (a clean, closed notice unless waived)."""
-    found = _enrolment_for(state, directory, event, EnrolmentStatus.TERMINATION_PENDING)
+    found = enrolment_for(state, directory, event, EnrolmentStatus.TERMINATION_PENDING)
     p = event.payload
     expected = month_after(event.day)
     require(
@@ -669,12 +698,13 @@ def decide_termination_withdrawn(
     state: DomainState, directory: Directory, event: DomainEvent
 ) -> None:
     """Only a pending termination can be withdrawn."""
-    _enrolment_for(state, directory, event, EnrolmentStatus.TERMINATION_PENDING)
+    enrolment_for(state, directory, event, EnrolmentStatus.TERMINATION_PENDING)
 
 
 def apply_termination_withdrawn(state: DomainState, event: DomainEvent) -> None:
     found = _enrolments(state)[event.stream_id]
-    _store(state, replace(found, status=EnrolmentStatus.ACTIVE, termination=None))
+    resume = found.termination.resume_status if found.termination else EnrolmentStatus.ACTIVE
+    _store(state, replace(found, status=resume, termination=None))
 
 
 # --- ReferralMade, facts ----------------------------------------------------------------------
@@ -683,7 +713,7 @@ def apply_termination_withdrawn(state: DomainState, event: DomainEvent) -> None:
 def decide_referral(state: DomainState, directory: Directory, event: DomainEvent) -> None:
     """A terminated beneficiary is referred to a defined programme under a fresh
     application id."""
-    _enrolment_for(state, directory, event, EnrolmentStatus.TERMINATED)
+    enrolment_for(state, directory, event, EnrolmentStatus.TERMINATED)
     p = event.payload
     require_programme(state, p["to_programme_code"])
     new_id = p["new_application_id"]

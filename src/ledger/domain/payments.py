@@ -24,7 +24,15 @@ Enrolment status in a period (PAY-1, PAY-2), derived from the folded termination
 * ``DECEASED`` after the month of a death reported in a termination proposal that is not yet
   decided: PAY-1 lists DECEASED as not payable, and paying for months after a death on record
   is the overpayment §7.3 hunts for.
+* ``SUSPENDED`` in a month a ``BeneficiarySuspended`` covers (until the reinstatement).
+* ``GRADUAL_EXIT`` inside a gradual-exit window (W4); the window's ``last_period`` is a last
+  payable period (PAY-2).
 * otherwise ``TERMINATION_PENDING`` while a proposal is open, else ``ACTIVE``.
+
+What is due in a period (PAY-5) is the instalment of the annual entitlement in force then:
+the enrolled amount, replaced from their effective period by ``EntitlementAdjusted`` and
+``EntitlementRevalued``; the support mode, institution and account in force follow
+``SupportModeChanged`` (PAY-4).
 
 Refusal codes: the invariant ID (PAY-1 … PAY-7, FUND-1/2/6, SOD-5); ``ENV-7`` for a wrong
 batch or line state and for an id that is already taken; ``ENV-8`` for an unknown or
@@ -85,7 +93,7 @@ SETTLEMENT_DIFFERENCES = "pay.settlement_difference"
 
 REQUIRED_CHANNEL = {"DISPERSED": "ONE_CARD", "CENTRALISED": "INSTITUTION_ACCOUNT"}
 """The channel each support mode must be paid through (PAY-4, N-WB-3, N-WB-4)."""
-PAYABLE_STATUSES = frozenset({"ACTIVE", "TERMINATION_PENDING"})
+PAYABLE_STATUSES = frozenset({"ACTIVE", "GRADUAL_EXIT", "TERMINATION_PENDING"})
 
 
 class BatchStatus(StrEnum):
@@ -160,6 +168,46 @@ class Enrolment:
     pending_termination: PendingTermination | None = None
     last_payable_period: Period | None = None
     """Set by a decided termination; ``None`` while payable without end."""
+    amount_changes: tuple[tuple[Period, int], ...] = ()
+    """(effective period, annual fen) from adjustments and revaluations, in order."""
+    mode_changes: tuple[tuple[Period, str, str | None, str], ...] = ()
+    """(effective period, support mode, institution id, account id)."""
+    suspensions: tuple[tuple[Period, Period | None], ...] = ()
+    """(first, last or ``None`` while open) suspended months."""
+    gradual_exit: tuple[Period, Period] | None = None
+
+    def as_of(self, period: Period) -> Enrolment:
+        """The enrolment with the amount, support mode, institution and account in force in
+        ``period`` (later decisions for the same month win)."""
+        annual, best = self.annual_amount_fen, self.first_payable_period
+        for effective, amount in self.amount_changes:
+            if best <= effective <= period:
+                annual, best = amount, effective
+        terms = (self.support_mode, self.institution_id, self.payment_account_id)
+        for effective, mode, institution, account in self.mode_changes:
+            if effective <= period:
+                terms = (mode, institution, account)
+        return replace(
+            self,
+            annual_amount_fen=annual,
+            support_mode=terms[0],
+            institution_id=terms[1],
+            payment_account_id=terms[2],
+        )
+
+    def suspended_in(self, period: Period) -> bool:
+        return any(
+            first <= period and (last is None or period <= last) for first, last in self.suspensions
+        )
+
+    def payable_until(self) -> Period | None:
+        """The last payable period: the termination's, else the gradual exit's end."""
+        ends = [p for p in (self.last_payable_period, self.gradual_exit_last) if p is not None]
+        return min(ends, default=None)
+
+    @property
+    def gradual_exit_last(self) -> Period | None:
+        return None if self.gradual_exit is None else self.gradual_exit[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,14 +357,20 @@ def settlement_differences(state: DomainState) -> list[SettlementDifference]:
 
 def enrolment_status(found: Enrolment, period: Period) -> str:
     """The enrolment's status in ``period`` (see the module docstring)."""
-    if found.last_payable_period is not None and period > found.last_payable_period:
+    last = found.payable_until()
+    if last is not None and period > last:
         return "TERMINATED"
     pending = found.pending_termination
-    if pending is None:
-        return "ACTIVE"
-    if pending.death_month is not None and period > pending.death_month:
+    if pending is not None and pending.death_month is not None and period > pending.death_month:
         return "DECEASED"
-    return "TERMINATION_PENDING"
+    if found.suspended_in(period):
+        return "SUSPENDED"
+    if pending is not None:
+        return "TERMINATION_PENDING"
+    exit_window = found.gradual_exit
+    if exit_window is not None and exit_window[0] <= period <= exit_window[1]:
+        return "GRADUAL_EXIT"
+    return "ACTIVE"
 
 
 def months_covered(period: Period, frequency: str) -> list[Period]:
@@ -393,6 +447,60 @@ def apply_termination_decided(state: DomainState, event: DomainEvent) -> None:
 
 def apply_termination_withdrawn(state: DomainState, event: DomainEvent) -> None:
     _replace_enrolment(state, event.stream_id, pending_termination=None)
+
+
+def apply_entitlement_changed(state: DomainState, event: DomainEvent) -> None:
+    """An adjustment (``amount_fen``) or a revaluation (``to_fen``) from a month on."""
+    found = enrolment(state, event.stream_id)
+    if found is None:
+        return
+    p = event.payload
+    amount = p["amount_fen"] if event.event_type == "EntitlementAdjusted" else p["to_fen"]
+    change = (Period.parse(p["effective_period"]), amount)
+    _replace_enrolment(state, event.stream_id, amount_changes=(*found.amount_changes, change))
+
+
+def apply_support_mode_changed(state: DomainState, event: DomainEvent) -> None:
+    found = enrolment(state, event.stream_id)
+    if found is None:
+        return
+    p = event.payload
+    change = (
+        Period.parse(p["effective_period"]),
+        p["to"],
+        p["institution_id"],
+        p["payment_account_id"],
+    )
+    _replace_enrolment(state, event.stream_id, mode_changes=(*found.mode_changes, change))
+
+
+def apply_suspended(state: DomainState, event: DomainEvent) -> None:
+    found = enrolment(state, event.stream_id)
+    if found is None:
+        return
+    p = event.payload
+    last = None if p["to_period"] is None else Period.parse(p["to_period"])
+    spell = (Period.parse(p["from_period"]), last)
+    _replace_enrolment(state, event.stream_id, suspensions=(*found.suspensions, spell))
+
+
+def apply_reinstated(state: DomainState, event: DomainEvent) -> None:
+    """The latest suspension ends the month before payments resume."""
+    found = enrolment(state, event.stream_id)
+    if found is None or not found.suspensions:
+        return
+    resumes = Period.parse(event.payload["from_period"]).plus(-1)
+    first, last = found.suspensions[-1]
+    ended = (first, resumes if last is None else min(last, resumes))
+    _replace_enrolment(state, event.stream_id, suspensions=(*found.suspensions[:-1], ended))
+
+
+def apply_gradual_exit(state: DomainState, event: DomainEvent) -> None:
+    window = (
+        Period.parse(event.payload["first_period"]),
+        Period.parse(event.payload["last_period"]),
+    )
+    _replace_enrolment(state, event.stream_id, gradual_exit=window)
 
 
 def apply_payment_account_registered(state: DomainState, event: DomainEvent) -> None:
@@ -495,9 +603,10 @@ def _require_place(
 
 
 def _require_payable_in(enrolled: Enrolment, period: Period) -> None:
-    """PAY-2 (not after the last payable period), PAY-1 (payable status in the period) and
-    PAY-3 (not before the first payable period)."""
-    last = enrolled.last_payable_period
+    """PAY-2 (not after the last payable period: termination, gradual exit or death), PAY-1
+    (payable status in the period: not suspended) and PAY-3 (not before the first payable
+    period)."""
+    last = enrolled.payable_until()
     require(
         last is None or period <= last,
         "PAY-2",
@@ -763,8 +872,9 @@ def _check_line(
     )
     _require_place(state, directory, roll, enrolled)
     _require_payable_in(enrolled, roll.period)
-    _require_channel(state, enrolled, roll, item["channel"], item["account_id"])
-    _require_full_amount(enrolled, roll, item["amount_fen"])
+    in_force = enrolled.as_of(roll.period)
+    _require_channel(state, in_force, roll, item["channel"], item["account_id"])
+    _require_full_amount(in_force, roll, item["amount_fen"])
     _require_not_paid_twice(state, enrolled.enrolment_id, item["component"], roll.period)
     _require_not_exclusive(state, enrolled.person_id, roll)
 
@@ -1046,7 +1156,8 @@ def decide_line_reissued(state: DomainState, directory: Directory, event: Domain
     roll = _roll_of(state, found)
     enrolled = state.table(ENROLMENTS)[original.enrolment_id]
     _require_payable_in(enrolled, roll.period)
-    _require_channel(state, enrolled, roll, original.channel, event.payload["account_id"])
+    in_force = enrolled.as_of(roll.period)
+    _require_channel(state, in_force, roll, original.channel, event.payload["account_id"])
     _require_not_paid_twice(state, original.enrolment_id, original.component, roll.period)
     _require_not_exclusive(state, original.person_id, roll)
     funds.require_available(state, found.fund_account_id, original.amount_fen)
@@ -1085,6 +1196,12 @@ _LIFECYCLE_FOLDS = {
     "TerminationWithdrawn": apply_termination_withdrawn,
     "PaymentAccountRegistered": apply_payment_account_registered,
     "InstitutionResidencyRecorded": apply_residency_recorded,
+    "EntitlementAdjusted": apply_entitlement_changed,
+    "EntitlementRevalued": apply_entitlement_changed,
+    "SupportModeChanged": apply_support_mode_changed,
+    "BeneficiarySuspended": apply_suspended,
+    "BeneficiaryReinstated": apply_reinstated,
+    "GradualExitStarted": apply_gradual_exit,
 }
 
 

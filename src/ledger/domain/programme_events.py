@@ -1,9 +1,11 @@
 """Payload schemas of the benefit-programme events (``domain.md`` §6.2, §6.3).
 
-Covers the first programme end to end: programme and standards (config), the W1 application
-workflow, public notices and objections, the county spot check, enrolment and payment
-accounts, termination and referral (W5), earmarked fund accounts (W8), payment batches and
-bank results (W2), and the erasure of a person's identity (§6.7).
+Covers the benefit programmes end to end: programme, standards and eligibility rule sets
+(config), the W1 application workflow (with the dibao income assessment and declared
+relationships to officials), public notices and objections, the county spot check, enrolment
+and payment accounts, dynamic management and exits (W3, W4), termination and referral (W5),
+earmarked fund accounts (W8), payment batches and bank results (W2), and the erasure of a
+person's identity (§6.7).
 
 Personal data never appears here: people are pseudonymous ids (``person_id``,
 ``household_id``); identity numbers and bank card numbers appear only as keyed hashes
@@ -16,11 +18,14 @@ stream_type         stream_id                   events
 ==================  ==========================  ==========================================
 ``programme``       programme code              ``ProgrammeDefined``
 ``standard``        standard id                 ``BenefitStandardPublished``
+``rule_set``        rule set id                 ``EligibilityRuleSetPublished``
 ``application``     application id              W1 steps
 ``notice``          notice id                   ``PublicNotice*``, ``Objection*``
 ``spot_check``      batch id                    ``CountySpotCheck*``
 ``payment_account`` account id                  ``PaymentAccountRegistered``
-``enrolment``       enrolment id                enrolment, termination, referral
+``enrolment``       enrolment id                enrolment, W3 dynamic management, W4 exits,
+                                                termination, referral
+``roll_review``     review id                   ``RollReviewedByVillageAssembly``
 ``residency``       person id                   ``InstitutionResidencyRecorded``
 ``fund_account``    fund account id             ``Fund*``
 ``payment_batch``   batch id                    ``PaymentBatch*``, ``Payment*``
@@ -71,6 +76,7 @@ TERMINATION_REASONS = (
     "DECEASED",
     "MOVED_AWAY",
     "FRAUD",
+    "GRADUAL_EXIT_ENDED",
     "OTHER",
 )
 FUND_SOURCES = (
@@ -97,13 +103,32 @@ FUND_PURPOSES = (
     "GENERAL_OFFICE",
 )
 PAYMENT_CHANNELS = ("ONE_CARD", "INSTITUTION_ACCOUNT")
-COMPONENTS = ("BASIC_LIVING",)
+COMPONENTS = ("BASIC_LIVING", "CARE_FULL", "CARE_PARTIAL", "CARE_NONE", "DIBAO_MONTHLY")
+"""Parts of a benefit standard: the basic living standard, the care-dependency tiers of the
+特困 care standard (§5.8) and the dibao monthly standard."""
+DISREGARD_KINDS = ("DISABILITY", "ILLNESS", "EDUCATION", "EMPLOYMENT_COST")
+"""Rigid expenses and employment costs deducted from household income (N-DB-9)."""
+HARDSHIP_CATEGORIES = ("ELDERLY", "DISABLED", "SEVERELY_DISABLED", "SERIOUSLY_ILL", "MINOR")
+"""Categories of classified assistance (分类施保, N-DB-2)."""
+HOUSEHOLD_TREATMENTS = ("NORMAL", "SINGLE_PERSON", "WHOLE_HOUSEHOLD")
+ELIGIBILITY_TESTS = ("THREE_NOS", "INCOME_BELOW_STANDARD")
 
 _ID = IDENTIFIER
 _IDS = list_of(IDENTIFIER, max_len=100_000, unique=True)
 _REASONS = list_of(text(500), min_len=1, max_len=50)
 _HASHES = list_of(SHA256_HEX, max_len=200)
-_PROGRAMME_CODE: Check = one_of("TEKUN", "WUBAO", "DIBAO_URBAN", "DIBAO_RURAL")
+PROGRAMME_CODES = (
+    "TEKUN",
+    "WUBAO",
+    "DIBAO_URBAN",
+    "DIBAO_RURAL",
+    "MEDICAL_AID",
+    "TEMP_ASSISTANCE",
+    "PRICE_SUBSIDY",
+    "PREFERENTIAL_CARE",
+    "HARDSHIP_ASSISTANCE",
+)
+_PROGRAMME_CODE: Check = one_of(*PROGRAMME_CODES)
 
 _CLERK = frozenset({"township_intake_clerk"})
 _INVESTIGATOR = frozenset({"township_investigator"})
@@ -178,6 +203,33 @@ CONFIG_EVENTS = (
         },
         "A benefit standard (annual amount in fen) for a programme, admin unit and support "
         "mode, in force from a month on (domain.md §4.9).",
+    ),
+)
+
+RULE_SET_EVENTS = (
+    _spec(
+        "EligibilityRuleSetPublished",
+        "rule_set",
+        Kind.CONFIG,
+        frozenset({"government_approver"}),
+        {
+            "rule_set_id": _ID,
+            "version": integer(1, 10_000),
+            "programme_code": _PROGRAMME_CODE,
+            "test": one_of(*ELIGIBILITY_TESTS),
+            "disregard_kinds": list_of(one_of(*DISREGARD_KINDS), unique=True),
+            "classified_increments": list_of(
+                record({"category": one_of(*HARDSHIP_CATEGORIES), "monthly_fen": FEN}),
+                max_len=len(HARDSHIP_CATEGORIES),
+            ),
+            "gradual_exit_months": nullable(integer(1, 36)),
+            "voluntary_exit_max_months": nullable(integer(1, 12)),
+            "effective_from": PERIOD,
+        },
+        "The eligibility and entitlement rules of a programme (domain.md §6.2): the test "
+        "(THREE_NOS for 特困, INCOME_BELOW_STANDARD for dibao), the income disregards, the "
+        "classified-assistance increments per person and month (分类施保) and the W4 exit "
+        "periods (N-DB-5, N-DB-6; null where the programme has none).",
     ),
 )
 
@@ -266,6 +318,43 @@ APPLICATION_EVENTS = (
             "relationship": text(50),
         },
         "W1.4: the applicant is a close relative of an official, who is recused (SOD-4).",
+    ),
+    _spec(
+        "OfficialRelationshipDeclared",
+        "application",
+        Kind.FACT,
+        _CLERK | _INVESTIGATOR,
+        {
+            "person_id": _ID,
+            "official_actor_id": _ID,
+            "official_role": one_of("CASEWORKER", "VILLAGE_COMMITTEE_MEMBER"),
+            "relationship": text(50),
+            "source": one_of("APPLICANT_DECLARATION", "REGISTRY_MATCH", "REPORT"),
+        },
+        "W1.4: the applicant or a household member is declared (or found by the registry) to "
+        "be a close relative of a caseworker or committee member; a filing must follow before "
+        "approval (APP-11).",
+    ),
+    _spec(
+        "HouseholdIncomeAssessed",
+        "application",
+        Kind.DECISION,
+        _INVESTIGATOR,
+        {
+            "rule_set_id": _ID,
+            "household_treatment": one_of(*HOUSEHOLD_TREATMENTS),
+            "covered_person_ids": list_of(_ID, min_len=1, max_len=30, unique=True),
+            "monthly_income_fen": FEN,
+            "disregards": list_of(
+                record({"kind": one_of(*DISREGARD_KINDS), "amount_fen": FEN}), max_len=20
+            ),
+            "member_categories": list_of(
+                record({"person_id": _ID, "category": one_of(*HARDSHIP_CATEGORIES)}), max_len=30
+            ),
+        },
+        "W1.5 (income-tested programmes such as dibao): the covered household's monthly "
+        "income, the disregarded rigid expenses and the members' hardship categories; the "
+        "entitlement follows from the rule set and the standard in force (N-DB-7, N-DB-9).",
     ),
     _spec(
         "EconomicCheckRecorded",
@@ -557,6 +646,156 @@ ENROLMENT_EVENTS = (
     ),
 )
 
+_ENROLMENT_OFFICIALS = _CLERK | _INVESTIGATOR | _REVIEWER | _APPROVER
+_REPORTERS = _ENROLMENT_OFFICIALS | frozenset(
+    {"village_committee_member", "care_institution_manager"}
+)
+_SPELL = {"reason": text(500), "from_period": PERIOD, "to_period": nullable(PERIOD)}
+
+DYNAMIC_EVENTS = (
+    _spec(
+        "CircumstanceChangeReported",
+        "enrolment",
+        Kind.FACT,
+        _REPORTERS,
+        {
+            "change_type": one_of(
+                "INCOME",
+                "RESIDENCE",
+                "DEATH",
+                "ENTERED_INSTITUTION",
+                "LEFT_INSTITUTION",
+                "OBLIGOR_CHANGE",
+                "OTHER",
+            ),
+            "observed_on": DATE,
+            "evidence": _HASHES,
+        },
+        "W3.1: a change in a beneficiary's circumstances was reported (kept for the "
+        "应退必退 findings, §7.1).",
+    ),
+    _spec(
+        "PeriodicReviewCompleted",
+        "enrolment",
+        Kind.DECISION,
+        _INVESTIGATOR | frozenset({"county_spot_checker"}),
+        {
+            "review_type": one_of("ANNUAL_SPOT_CHECK", "ROLL_REVIEW", "INCOME_RECHECK"),
+            "outcome": one_of("CONTINUE", "ADJUST", "PROPOSE_TERMINATION"),
+        },
+        "W3.2: the annual (or other) re-verification of an enrolment.",
+    ),
+    _spec(
+        "RollReviewedByVillageAssembly",
+        "roll_review",
+        Kind.FACT,
+        frozenset({"village_committee_member"}),
+        {
+            "review_id": _ID,
+            "village_org_id": _ID,
+            "programme": _PROGRAMME_CODE,
+            "meeting_date": DATE,
+            "flagged_enrolment_ids": _IDS,
+            "minutes_sha256": SHA256_HEX,
+        },
+        "W3.3: the villagers' representative assembly reviewed the re-announced roll and "
+        "flagged ineligible enrolments (N-DB-10).",
+    ),
+    _spec(
+        "SupportModeChanged",
+        "enrolment",
+        Kind.DECISION,
+        _APPROVER,
+        {
+            "from": one_of(*SUPPORT_MODES),
+            "to": one_of(*SUPPORT_MODES),
+            "institution_id": nullable(_ID),
+            "effective_period": PERIOD,
+            "payment_account_id": _ID,
+        },
+        "W3.4: the person moves between home and institutional support; payments follow the "
+        "new channel and account from the effective period (PAY-4).",
+    ),
+    _spec(
+        "CareDependencyAssessed",
+        "enrolment",
+        Kind.DECISION,
+        _APPROVER | _INVESTIGATOR,
+        {"level": one_of("FULL", "PARTIAL", "NONE"), "effective_period": PERIOD},
+        "W3.5: the person's level of dependency (care tier) from a month on.",
+    ),
+    _spec(
+        "EntitlementRevalued",
+        "enrolment",
+        Kind.SYSTEM,
+        frozenset({"ledger"}),
+        {
+            "standard_event_id": UUID_TEXT,
+            "from_fen": FEN,
+            "to_fen": FEN,
+            "effective_period": PERIOD,
+        },
+        "W3.6: the annual entitlement follows a newly published standard (amounts are annual, "
+        "like BeneficiaryEnrolled.annual_amount_fen).",
+    ),
+    _spec(
+        "EntitlementAdjusted",
+        "enrolment",
+        Kind.DECISION,
+        _APPROVER,
+        {
+            "reason": one_of("CLASSIFIED_ASSISTANCE", "INCOME_CHANGE", "CORRECTION"),
+            "amount_fen": FEN,
+            "effective_period": PERIOD,
+            "evidence": _HASHES,
+        },
+        "W3.7: the county sets a new annual entitlement from a month on (分类施保, a "
+        "change of income, a correction).",
+    ),
+    _spec(
+        "IncomeAboveStandardDetermined",
+        "enrolment",
+        Kind.DECISION,
+        _INVESTIGATOR,
+        {"determined_at": DATE, "per_capita_income_fen": FEN, "standard_fen": FEN},
+        "W4.1: the household's monthly per-capita income is above the monthly dibao standard.",
+    ),
+    _spec(
+        "GradualExitStarted",
+        "enrolment",
+        Kind.DECISION,
+        _APPROVER,
+        {"first_period": PERIOD, "last_period": PERIOD},
+        "W4.2: 12 more payable months from the month after the determination (TRM-4).",
+    ),
+    _spec(
+        "VoluntaryExitGranted",
+        "enrolment",
+        Kind.DECISION,
+        _APPROVER,
+        {"months": integer(1, 12), "amount_fen": FEN},
+        "W4.4: a beneficiary who asks to leave gets 1 to 3 months of the monthly amount "
+        "(TRM-5); the termination (reason VOLUNTARY) follows.",
+    ),
+    _spec(
+        "BeneficiarySuspended",
+        "enrolment",
+        Kind.DECISION,
+        _APPROVER,
+        dict(_SPELL),
+        "W3: payments are suspended from a month on (until to_period, or until reinstated); "
+        "suspended months are not payable (PAY-1).",
+    ),
+    _spec(
+        "BeneficiaryReinstated",
+        "enrolment",
+        Kind.DECISION,
+        _APPROVER,
+        dict(_SPELL),
+        "W3: a suspended beneficiary is payable again from from_period.",
+    ),
+)
+
 FUND_EVENTS = (
     _spec(
         "FundAccountOpened",
@@ -746,10 +985,12 @@ PERSON_EVENTS = (
 
 PROGRAMME_EVENTS: tuple[EventSpec, ...] = (
     CONFIG_EVENTS
+    + RULE_SET_EVENTS
     + APPLICATION_EVENTS
     + NOTICE_EVENTS
     + SPOT_CHECK_EVENTS
     + ENROLMENT_EVENTS
+    + DYNAMIC_EVENTS
     + FUND_EVENTS
     + PAYMENT_EVENTS
     + PERSON_EVENTS

@@ -77,6 +77,10 @@ ACTORS = {
     "admin-1": Actor("city-1", "registry_admin", "p-admin-1"),
     "finance-1": Actor("county-1", "finance_officer", "p-fin-1"),
     "inst-manager-1": Actor("inst-1", "care_institution_manager", "p-mgr-1"),
+    "ledger-1": Actor("city-1", "ledger", "ledger-policy-engine"),
+    "preparer-1": Actor("county-1", "payment_preparer", "p-prep-1"),
+    "pay-approver-1": Actor("county-1", "payment_approver", "p-payappr-1"),
+    "bank-agent-1": Actor("bank-1", "disbursement_agent", "p-bank-1"),
 }
 
 
@@ -657,4 +661,222 @@ def draw_batch(
         },
         actor=actor,
         on=on,
+    )
+
+
+# --- dibao (DIBAO_RURAL by configuration) ------------------------------------------------
+
+DIBAO = "DIBAO_RURAL"
+DIBAO_ANNUAL_FEN = 780_000
+"""650 元 a month (the §5.8 example), published as 7,800 元 a year."""
+DIBAO_RULE_SET = "rs-dibao-rural"
+
+
+def rule_set_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "rule_set_id": DIBAO_RULE_SET,
+        "version": 1,
+        "programme_code": DIBAO,
+        "test": "INCOME_BELOW_STANDARD",
+        "disregard_kinds": ["DISABILITY", "ILLNESS", "EDUCATION", "EMPLOYMENT_COST"],
+        "classified_increments": [
+            {"category": "SEVERELY_DISABLED", "monthly_fen": 10_000},
+            {"category": "ELDERLY", "monthly_fen": 5_000},
+        ],
+        "gradual_exit_months": 12,
+        "voluntary_exit_max_months": 3,
+        "effective_from": "2023-01",
+    }
+    payload.update(overrides)
+    return payload
+
+
+@dataclass
+class DibaoSeeded(Seeded):
+    """Seeded standards plus the dibao standard's event id."""
+
+    dibao: str = ""
+
+
+def dibao_world() -> tuple[World, DibaoSeeded]:
+    """The seeded world plus the dibao rule set and a 7,800 元 a year dibao standard for
+    county-1 from 2023-01 (dispersed only)."""
+    world, seeded = seeded_world()
+    world.emit(
+        "EligibilityRuleSetPublished",
+        DIBAO_RULE_SET,
+        rule_set_payload(),
+        actor="gov-1",
+        on="2022-12-01",
+    )
+    dibao = publish_standard(
+        world,
+        "std-dibao-2023",
+        programme_code=DIBAO,
+        amount_fen=DIBAO_ANNUAL_FEN,
+        effective_from="2023-01",
+    )
+    return world, DibaoSeeded(seeded.dispersed, seeded.centralised, dibao.event_id)
+
+
+DIBAO_FINDINGS = {
+    "registered_in_province": True,
+    "no_labour_capacity": False,
+    "no_income_source": False,
+    "no_capable_obligor": False,
+    "per_capita_income_fen": 30_000,
+    "dependency_level": "NONE",
+}
+
+HOUSEHOLD = [
+    {"person_id": "m-spouse", "relation": "SPOUSE"},
+    {"person_id": "m-child", "relation": "CHILD"},
+]
+
+
+def income_payload(person: str, **overrides: Any) -> dict[str, Any]:
+    """A household of three with 1,200 元 a month, 300 元 of illness costs disregarded, and a
+    severely disabled child: (3 x 650 - 900) + 100 = 1,150 元 a month."""
+    payload: dict[str, Any] = {
+        "rule_set_id": DIBAO_RULE_SET,
+        "household_treatment": "NORMAL",
+        "covered_person_ids": [person, "m-spouse", "m-child"],
+        "monthly_income_fen": 120_000,
+        "disregards": [{"kind": "ILLNESS", "amount_fen": 30_000}],
+        "member_categories": [{"person_id": "m-child", "category": "SEVERELY_DISABLED"}],
+    }
+    payload.update(overrides)
+    return payload
+
+
+class DibaoCase(Case):
+    """A dibao application: W1 with the income assessment, approved at the computed amount."""
+
+    def __init__(self, world: World, seeded: DibaoSeeded, application_id: str = "db-1") -> None:
+        super().__init__(world, seeded, application_id, programme_code=DIBAO)
+        self.dibao_standard = seeded.dibao
+        self.annual_fen = 1_380_000
+
+    def submit(self, **overrides: Any) -> DibaoCase:
+        overrides.setdefault("members", HOUSEHOLD)
+        super().submit(**overrides)
+        return self
+
+    def investigate(  # type: ignore[override]
+        self, investigators: Iterable[str] = ("inv-1", "inv-2"), **kwargs: Any
+    ) -> DibaoCase:
+        kwargs.setdefault("findings", DIBAO_FINDINGS)
+        super().investigate(investigators, **kwargs)
+        return self
+
+    def assess_income(self, actor: str = "inv-1", **overrides: Any) -> DibaoCase:
+        self.emit(
+            "HouseholdIncomeAssessed",
+            income_payload(self.person, **overrides),
+            actor=actor,
+            on="2024-03-12",
+        )
+        return self
+
+    def approval_payload(self, **overrides: Any) -> dict[str, Any]:
+        overrides.setdefault("standard_ref", self.dibao_standard)
+        overrides.setdefault("annual_amount_fen", self.annual_fen)
+        overrides.setdefault("household_treatment", "NORMAL")
+        return super().approval_payload(**overrides)
+
+    def to_forwarded(self, **submit_overrides: Any) -> DibaoCase:
+        self.submit(**submit_overrides).accept().authorise().investigate().assess_income()
+        self.opinion().post_notice().close_notice().forward()
+        return self
+
+    def to_enrolled(self) -> str:
+        """Forwarded, spot-checked, approved, published (notice #2) and enrolled."""
+        self.to_forwarded().sample().spot_check().approve()
+        self.post_notice(kind="RESULT_PUBLICATION", start="2024-03-29", end="2024-04-04")
+        return self.enrol(self.register_account())
+
+
+def open_dibao_fund(
+    world: World,
+    fund_id: str = "fund-dibao",
+    amount_fen: int = 10_000_000,
+    programme_code: str = DIBAO,
+) -> str:
+    """A funded BASIC_LIVING account of county-1 for 2024 (dibao unless told otherwise)."""
+    world.emit(
+        "FundAccountOpened",
+        fund_id,
+        {
+            "fund_account_id": fund_id,
+            "owner_org_id": "county-1",
+            "bank_account_ref_hmac": SHA_A,
+            "ledger_id": f"book-{fund_id}",
+            "programme_codes": [programme_code],
+            "purposes": ["BASIC_LIVING"],
+            "fiscal_year": 2024,
+        },
+        actor="finance-1",
+        on="2024-01-02",
+    )
+    world.emit(
+        "FundAppropriated",
+        fund_id,
+        {
+            "appropriation_id": f"ap-{fund_id}",
+            "source": "PROVINCIAL_SUBSIDY",
+            "amount_fen": amount_fen,
+            "document_ref": "caishe-2024-1",
+            "is_matching_fund": False,
+        },
+        actor="finance-1",
+        on="2024-01-03",
+    )
+    world.emit(
+        "FundReceived",
+        fund_id,
+        {"appropriation_id": f"ap-{fund_id}", "amount_fen": amount_fen, "value_date": "2024-01-05"},
+        actor="finance-1",
+        on="2024-01-05",
+    )
+    return fund_id
+
+
+def prepare_payment(
+    world: World,
+    enrolment_id: str,
+    period: str,
+    amount_fen: int,
+    *,
+    fund_id: str = "fund-dibao",
+    programme_code: str = DIBAO,
+    batch_id: str | None = None,
+) -> DomainEvent:
+    """A one-line batch for ``enrolment_id`` in ``period`` to its ONE_CARD account."""
+    found = enrolments.enrolment(world.state, enrolment_id)
+    assert found is not None
+    batch_id = batch_id or f"pb-{enrolment_id}-{period}"
+    return world.emit(
+        "PaymentBatchPrepared",
+        batch_id,
+        {
+            "batch_id": batch_id,
+            "programme_code": programme_code,
+            "admin_unit_id": "county-1",
+            "period": period,
+            "fund_account_id": fund_id,
+            "lines": [
+                {
+                    "line_id": f"line-{batch_id}",
+                    "enrolment_id": enrolment_id,
+                    "person_id": found.person_id,
+                    "component": "BASIC_LIVING",
+                    "amount_fen": amount_fen,
+                    "channel": "ONE_CARD",
+                    "account_id": found.payment_account_id,
+                }
+            ],
+            "total_fen": amount_fen,
+        },
+        actor="preparer-1",
+        on=f"{period}-05",
     )
