@@ -109,8 +109,12 @@ def standard_in_force(  # noqa: PLR0917 - the positional signature other modules
     support_mode: str,
     org_id: str,
     period: Period,
+    component: str = "BASIC_LIVING",
 ) -> Standard | None:
     """The standard that applies to ``org_id`` in ``period`` for a programme and support mode.
+
+    ``component`` selects which amount (the basic living standard unless a care tier is asked
+    for): care standards are published beside the basic one and must not replace it.
 
     Candidates are the standards published for ``org_id`` itself or for an organisation above
     it, effective from ``period`` or earlier. The latest ``effective_from`` wins; between equal
@@ -121,6 +125,7 @@ def standard_in_force(  # noqa: PLR0917 - the positional signature other modules
         if (
             candidate.programme_code != programme_code
             or candidate.support_mode != support_mode
+            or candidate.component != component
             or candidate.effective_from > period
             or not directory.is_within(org_id, candidate.admin_unit_id)
         ):
