@@ -20,6 +20,7 @@ from ledger.api.problems import install_problem_handlers
 from ledger.api.projection_reader import StoreReader
 from ledger.api.render import JSONBytes
 from ledger.api.routes import events, health, integrity, log, projections
+from ledger.api.routes import replay as replay_routes
 from ledger.bootstrap import open_ledger
 from ledger.errors import LedgerError
 from ledger.settings import Settings
@@ -88,7 +89,7 @@ def create_app(
     )
     app.state.ledger = context
     install_problem_handlers(app)
-    for module in (events, log, projections, integrity, health):
+    for module in (events, log, projections, integrity, health, replay_routes):
         app.include_router(module.router)
     install_openapi(app, lambda: context._service)
     return app

@@ -69,9 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     p.set_defaults(run=commands.verify)
 
-    p = sub.add_parser("export", help="write the raw log and checkpoints to a directory")
-    p.add_argument("directory")
-    p.set_defaults(run=commands.export)
+    p = sub.add_parser(
+        "export",
+        help="write the raw log and checkpoints to a directory, or one case's evidence bundle",
+    )
+    p.add_argument("directory", nargs="?")
+    p.add_argument("--case", help="subject id: write its offline evidence bundle instead")
+    p.add_argument("--out", help="the bundle file (with --case)")
+    p.set_defaults(run=_audit().export)
 
     p = sub.add_parser("prove", help="print an RFC 9162 inclusion or consistency proof")
     p.add_argument("kind", choices=["inclusion", "consistency"])
@@ -93,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=commands.demo)
 
     _add_operations(sub, commands)
+    _add_audit(sub)
     return parser
 
 
@@ -115,6 +121,32 @@ def _add_operations(sub: Any, commands: Any) -> None:
     p.add_argument("--admin", default="registry-admin-1", help="registry administrator actor")
     p.add_argument("--org", default="city-gov", help="the administrator's organisation")
     p.set_defaults(run=commands.identity_erase)
+
+
+def _audit() -> Any:
+    from ledger.audit import commands as audit
+
+    return audit
+
+
+def _add_audit(sub: Any) -> None:
+    """Decision replay, case timelines and offline evidence bundles."""
+    audit = _audit()
+    p = sub.add_parser("replay", help="replay a decision: re-derive it, signers, proofs")
+    p.add_argument("event_id")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.set_defaults(run=audit.replay)
+
+    p = sub.add_parser("timeline", help="every event touching a subject, in log order")
+    p.add_argument("subject_id")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.set_defaults(run=audit.timeline)
+
+    p = sub.add_parser("verify-bundle", help="verify a case evidence bundle offline")
+    p.add_argument("file")
+    p.add_argument("--verifier-key", help="pin the ledger's C2SP verifier key")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.set_defaults(run=audit.verify_bundle)
 
 
 def _server_options(p: argparse.ArgumentParser) -> None:

@@ -1,0 +1,1 @@
+"""Audit tooling over the log: case references, decision re-derivation, evidence bundles."""
