@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--trusted-checkpoint", help="a checkpoint note kept outside the ledger")
     p.add_argument("--verifier-key", help="pin the ledger's C2SP verifier key")
     p.add_argument("--workers", type=int, default=0, help="worker processes (default: cores)")
+    p.add_argument(
+        "--replay",
+        action="store_true",
+        help="also replay the log through the rules, projections, formulas and spot-check "
+        "draws (V8-V11)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     p.set_defaults(run=commands.verify)
 

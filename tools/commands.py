@@ -20,6 +20,12 @@ from ledger.settings import Settings
 from ledger.verification import Report, VerifyOptions
 from ledger.verification import verify as run_verify
 from ledger.verification.engine import print_progress
+from ledger.verification.replay import (
+    DeepReport,
+    ReplaySummary,
+    stored_projection_hashes,
+    verify_deep,
+)
 from ledger.verification.sources import ExportSource, PostgresSource, Source, SQLiteSource
 
 
@@ -119,25 +125,41 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
     """``ledger verify``: exit 0 when clean, 1 on damage (first damaged index is named)."""
     trusted = Path(args.trusted_checkpoint).read_text("utf-8") if args.trusted_checkpoint else None
     source = source_from_argument(settings, args.source, args.export)
+    options = VerifyOptions(
+        trusted_checkpoint=trusted,
+        verifier_key=args.verifier_key,
+        workers=args.workers,
+        progress=None if args.json else print_progress,
+    )
+    deep: DeepReport | None = None
     try:
-        report = run_verify(
-            source,
-            VerifyOptions(
-                trusted_checkpoint=trusted,
-                verifier_key=args.verifier_key,
-                workers=args.workers,
-                progress=None if args.json else print_progress,
-            ),
-        )
+        if args.replay:
+            stored = {} if args.source or args.export else stored_projection_hashes(settings)
+            deep = verify_deep(source, options, stored=stored)
+            report = deep.report
+        else:
+            report = run_verify(source, options)
     finally:
         source.close()
     if sys.stderr.isatty() and not args.json:
         sys.stderr.write("\n")
     if args.json:
-        print(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
+        answer = deep.as_dict() if deep is not None else report.as_dict()
+        print(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
     else:
         _print_report(report)
+        if deep is not None:
+            _print_replay(deep.replay)
     return 0 if report.ok else 1
+
+
+def _print_replay(summary: ReplaySummary) -> None:
+    compared = ", ".join(summary.projections_compared) or "none stored"
+    print(
+        f"replay (V8-V11): {summary.decisions_replayed} decisions re-decided, "
+        f"{summary.samples_redrawn} spot-check samples re-drawn, "
+        f"stored projections compared: {compared}"
+    )
 
 
 def _print_report(report: object) -> None:

@@ -76,6 +76,14 @@ class Damage(StrEnum):
     CHECKPOINT_SIGNATURE = "checkpoint_signature"
     CLOCK = "clock"
     MALFORMED = "malformed"
+    INVARIANT_BYPASS = "invariant_bypass"
+    """V8: an accepted event that the rules in force at its position refuse."""
+    PROJECTION_MISMATCH = "projection_mismatch"
+    """V9: a stored read model whose state hash differs from a rebuild from zero."""
+    FORMULA_MISMATCH = "formula_mismatch"
+    """V10: a recorded score, standard or ranking that does not equal its recomputation."""
+    UNREPRODUCIBLE_SAMPLE = "unreproducible_sample"
+    """V11: a spot-check sample that its seed and algorithm do not draw."""
 
 
 @dataclass(frozen=True)
@@ -474,17 +482,24 @@ def _genesis(run: _Run, index: int, result: Checked) -> None:
     _fold_registry(run, index, result)
 
 
-def _fold_registry(run: _Run, index: int, result: Checked) -> None:
-    payload = result.payload or {}
+def genesis_key_ids(payload: Mapping[str, Any]) -> dict[str, str]:
+    """Key ids of the public keys a genesis payload carries (the domain does not hash)."""
     derived = {}
     for name in ("ledger_public_key", "admin_public_key"):
         value = payload.get(name)
         if isinstance(value, str):
             with contextlib.suppress(ValueError):  # an invalid key is reported by the fold
                 derived[value] = key_id_for(b64decode_strict(value))
+    return derived
+
+
+def _fold_registry(run: _Run, index: int, result: Checked) -> None:
+    payload = result.payload or {}
     try:
         run.registry.decide(result.event_type, payload, index)
-        run.registry.apply(result.event_type, payload, index, derived_key_ids=derived)
+        run.registry.apply(
+            result.event_type, payload, index, derived_key_ids=genesis_key_ids(payload)
+        )
         run.authorised.clear()
         _learn_keys(run, payload)
     except (LedgerError, KeyError) as e:
