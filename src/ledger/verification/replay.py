@@ -219,12 +219,12 @@ def _redraw_sample(run: _Replay, event_type: str, payload: Mapping[str, Any], in
         return True
     run.summary.samples_redrawn += 1
     recorded = list(payload.get("sampled_ids") or [])
+    expected: list[str] | None = None
+    problem: str | None = None
     try:
         expected = draw_sample(payload["population_ids"], payload["rng_seed"], len(recorded))
     except (KeyError, TypeError, ValueError) as e:
-        expected, problem = None, str(e)
-    else:
-        problem = None
+        problem = str(e)
     if expected == recorded:
         return True
     run.add(
