@@ -5,7 +5,7 @@ figure is reported against a raw baseline measured in the same run on the same m
 the target from the issue. Durability is the same for baselines and ledger: SQLite WAL with
 ``synchronous=FULL``; PostgreSQL with ``fsync`` on.
 
-Usage: ``python -m ledger.tools.bench [--quick] [--no-postgres] [--only core|http|projections]
+Usage: ``python -m ledger.tools.bench [--quick] [--no-postgres] [--only core|http|projections|audit]
 [--out FILE]``.
 """
 
@@ -38,8 +38,9 @@ from ledger.domain.catalogue import REGISTRY_ADMIN
 from ledger.integrity.signing import SigningKey, b64encode, read_private_key
 from ledger.settings import Settings
 
-PARTS = ("core", "http", "projections")
-"""Benchmark parts: the ledger core (appends, verifier), HTTP, projections."""
+PARTS = ("core", "http", "projections", "audit")
+"""Benchmark parts: the ledger core (appends, verifier), HTTP, projections, and the auditor's
+side (replay, bundles, deep verification: :mod:`ledger.tools.bench_audit`)."""
 PG_BASE = os.environ.get("LEDGER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -325,12 +326,14 @@ def bulk_fill(settings: Settings, key: bytes, total: int) -> None:
     service: LedgerService = open_ledger(settings)
     version = service.registry.version
     batch_size, done = 1000, 0
+    tag = uuid.uuid4().hex[:8]  # fresh stream ids when a ledger is filled more than once
     with mp.get_context("spawn").Pool(2) as pool:
         while done < total:
             count = min(20_000, total - done)
+            half = count // 2
             parts = pool.starmap(
                 _signed,
-                [(key, count // 2, f"bulk-{done}-a"), (key, count - count // 2, f"bulk-{done}-b")],
+                [(key, half, f"bulk-{tag}-{done}-a"), (key, count - half, f"bulk-{tag}-{done}-b")],
             )
             raws = parts[0] + parts[1]
             for i in range(0, len(raws), batch_size):
@@ -419,6 +422,7 @@ def run(quick: bool, with_postgres: bool, parts: frozenset[str] = frozenset(PART
             ("core", lambda: _bench_core(tmp, quick, with_postgres, seconds)),
             ("http", lambda: _bench_http(tmp, 3.0 if quick else 8.0)),
             ("projections", lambda: _bench_projections(tmp, quick, with_postgres)),
+            ("audit", lambda: _bench_audit(tmp, quick)),
         ]
         for name, measure in measures:
             if name in parts:
@@ -429,6 +433,12 @@ def run(quick: bool, with_postgres: bool, parts: frozenset[str] = frozenset(PART
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
+
+
+def _bench_audit(tmp: Path, quick: bool) -> list[Row]:
+    from ledger.tools.bench_audit import bench_audit  # it imports this module's helpers
+
+    return bench_audit(tmp, quick)
 
 
 def _bench_core(tmp: Path, quick: bool, with_postgres: bool, seconds: float) -> list[Row]:
