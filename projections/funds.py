@@ -2,10 +2,15 @@
 
 Every amount is integer fen. After every event the row's ``available_fen`` satisfies::
 
-    available = received + transfers_in + returned_payments
+    available = received + transfers_in + returned_payments + recovered + carried_in
               - committed_unsettled - settled - unauthorised_settled
               - expenditures_committed - expenditures_settled - unauthorised_expenditures
-              - transfers_out - returned_to_treasury
+              - transfers_out - carried_out - returned_to_treasury
+
+Funds: ``FundRecovered`` adds to ``recovered_fen``; ``FundCarriedOver`` moves money from the
+old year's account (``carried_out_fen``) to the next year's (``carried_in_fen``), like a
+transfer but kept apart so the year-end reconciliation (AF-FUND-CARRYOVER-MISMATCH) can see
+it.
 
 Payments: ``PaymentBatchPrepared`` records the lines (no money moves);
 ``PaymentBatchApproved`` commits every prepared line of the batch; ``PaymentSettled`` moves a
@@ -74,6 +79,9 @@ class FundRow:
         ("expenditures_settled_fen", "BIGINT NOT NULL"),
         ("unauthorised_expenditures_fen", "BIGINT NOT NULL"),
         ("returned_to_treasury_fen", "BIGINT NOT NULL"),
+        ("recovered_fen", "BIGINT NOT NULL"),
+        ("carried_in_fen", "BIGINT NOT NULL"),
+        ("carried_out_fen", "BIGINT NOT NULL"),
         ("available_fen", "BIGINT NOT NULL"),
     )
 
@@ -98,6 +106,9 @@ class FundRow:
     expenditures_settled_fen: int = 0
     unauthorised_expenditures_fen: int = 0
     returned_to_treasury_fen: int = 0
+    recovered_fen: int = 0
+    carried_in_fen: int = 0
+    carried_out_fen: int = 0
     available_fen: int = 0
     known_from: int = -1
     known_to: int | None = None
@@ -112,6 +123,8 @@ class FundRow:
             self.received_fen
             + self.transfers_in_fen
             + self.returned_payments_fen
+            + self.recovered_fen
+            + self.carried_in_fen
             - self.committed_unsettled_fen
             - self.settled_fen
             - self.unauthorised_settled_fen
@@ -119,6 +132,7 @@ class FundRow:
             - self.expenditures_settled_fen
             - self.unauthorised_expenditures_fen
             - self.transfers_out_fen
+            - self.carried_out_fen
             - self.returned_to_treasury_fen
         )
 
@@ -292,14 +306,19 @@ def _add(column: str) -> Callable[[FundState, Event], None]:
     return fold
 
 
-def _transferred(state: FundState, ev: Event) -> None:
-    amount = fen(ev.payload)
-    source = state.account(ev.stream_id)
-    source.transfers_out_fen += amount
-    state.changed(source, ev.index)
-    target = state.account(str(ev.payload.get("to_fund_account_id")))
-    target.transfers_in_fen += amount
-    state.changed(target, ev.index)
+def _move(out_column: str, in_column: str) -> Callable[[FundState, Event], None]:
+    """A fold that moves ``amount_fen`` from the stream's account to ``to_fund_account_id``."""
+
+    def fold(state: FundState, ev: Event) -> None:
+        amount = fen(ev.payload)
+        source = state.account(ev.stream_id)
+        setattr(source, out_column, getattr(source, out_column) + amount)
+        state.changed(source, ev.index)
+        target = state.account(str(ev.payload.get("to_fund_account_id")))
+        setattr(target, in_column, getattr(target, in_column) + amount)
+        state.changed(target, ev.index)
+
+    return fold
 
 
 def _expenditure_authorised(state: FundState, ev: Event) -> None:
@@ -439,7 +458,9 @@ FUND_FOLDS: dict[str, Callable[[FundState, Event], None]] = {
     "FundAccountOpened": _opened,
     "FundAppropriated": _appropriated,
     "FundReceived": _add("received_fen"),
-    "FundTransferred": _transferred,
+    "FundTransferred": _move("transfers_out_fen", "transfers_in_fen"),
+    "FundCarriedOver": _move("carried_out_fen", "carried_in_fen"),
+    "FundRecovered": _add("recovered_fen"),
     "FundExpenditureAuthorised": _expenditure_authorised,
     "FundExpenditureSettled": _expenditure_settled,
     "FundReturnedToTreasury": _add("returned_to_treasury_fen"),
@@ -463,7 +484,7 @@ class FundLedgerProjection(Projection[FundState]):
     """The ``FundLedger`` projection."""
 
     name = "fund_ledger"
-    version = 1
+    version = 2
     types = frozenset(FUND_FOLDS)
     tables = (FUNDS, BATCHES, LINES, EXPENDITURES, UNPLACED)
 

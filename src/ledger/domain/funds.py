@@ -2,13 +2,14 @@
 
 A fund account is a dedicated bank account with a segregated book for one *earmark*: a set
 of programmes, a set of purposes, an owning organisation and a fiscal year (FUND-5). Money
-enters by receipts and transfers in; it leaves by payment batches (W2, see
-:mod:`ledger.domain.payments`), non-payroll expenditures, transfers out and returns to the
-treasury. The balance identity (§4.8, restricted to the events that exist today) is::
+enters by receipts, transfers in, recoveries and a carry-over from the previous year; it
+leaves by payment batches (W2, see :mod:`ledger.domain.payments`), non-payroll expenditures,
+transfers out, a carry-over to the next year and returns to the treasury. The balance
+identity (§4.8) is::
 
-    available = received + transfers_in
+    available = received + transfers_in + recoveries + carried_in
                 - committed_unsettled - settled_payments
-                - expenditures - transfers_out - returned_to_treasury
+                - expenditures - transfers_out - carried_out - returned_to_treasury
 
 ``committed_unsettled`` is what approved payment lines still hold (released when the bank
 reports a failure), ``settled_payments`` is net of payments the bank returned, and
@@ -18,7 +19,7 @@ through a decision (FUND-1). Bank facts (receipts, settlements, failures, return
 refused (§4.0); what they reveal that does not fit (a receipt for an unknown appropriation,
 an expenditure settled without authorisation) is recorded for the audit findings of §7.4.
 
-Refusal codes: the invariant ID (FUND-1/2/3/5, SOD-5); ``ENV-7`` for an id that is already
+Refusal codes: the invariant ID (FUND-1/2/3/4/5, SOD-5); ``ENV-7`` for an id that is already
 taken (creating it again is not a valid transition); ``ENV-8`` for an unknown referenced id;
 ``ENV-5`` for a payload that contradicts itself (its stream, a non-positive amount).
 """
@@ -32,6 +33,7 @@ from ledger.domain.model import (
     DomainEvent,
     DomainState,
     Rules,
+    note_soft_finding,
     refuse,
     require,
     require_scope,
@@ -53,6 +55,10 @@ UNMATCHED_RECEIPTS = "fund.unmatched_receipt"
 """event_id → :class:`UnmatchedReceipt`: money received that no appropriation explains."""
 UNAUTHORISED_EXPENDITURES = "fund.unauthorised_expenditure"
 """event_id → :class:`UnauthorisedExpenditure`: a bank settlement nobody authorised."""
+CARRY_OVERS = "fund.carry_over"
+"""(fund_account_id, carry_over_id) → :class:`CarryOver` (on the source account)."""
+RECOVERIES = "fund.recovery"
+"""(fund_account_id, recovery_id) → :class:`Recovery`."""
 
 BASIC_LIVING = "BASIC_LIVING"
 
@@ -101,17 +107,23 @@ class FundBalance:
     expenditures_settled_fen: int = 0
     transfers_out_fen: int = 0
     returned_to_treasury_fen: int = 0
+    recovered_fen: int = 0
+    carried_in_fen: int = 0
+    carried_out_fen: int = 0
 
     @property
     def available_fen(self) -> int:
-        """received + transfers in - everything committed, paid, spent, moved or returned."""
+        """Everything that came in minus everything committed, paid, spent, moved or returned."""
         return (
             self.received_fen
             + self.transfers_in_fen
+            + self.recovered_fen
+            + self.carried_in_fen
             - self.committed_unsettled_fen
             - self.settled_payments_fen
             - self.expenditures_fen
             - self.transfers_out_fen
+            - self.carried_out_fen
             - self.returned_to_treasury_fen
         )
 
@@ -146,6 +158,26 @@ class Expenditure:
     payee_org_id: str
     amount_fen: int
     settled_fen: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CarryOver:
+    """A year-end balance moved to the same earmark's next-year account (FUND-4)."""
+
+    carry_over_id: str
+    to_fund_account_id: str
+    amount_fen: int
+    closing_balance_fen: int
+    """The source's available balance just before the carry-over (what should have moved)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """Money recovered into the account, and the event that caused the recovery."""
+
+    recovery_id: str
+    amount_fen: int
+    cause_event_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +235,32 @@ def expenditure(
     """One expenditure of the account."""
     found: Expenditure | None = state.table(EXPENDITURES).get((fund_account_id, expenditure_id))
     return found
+
+
+def carry_over(state: DomainState, fund_account_id: str, carry_over_id: str) -> CarryOver | None:
+    """One carry-over out of the account."""
+    found: CarryOver | None = state.table(CARRY_OVERS).get((fund_account_id, carry_over_id))
+    return found
+
+
+def recovery(state: DomainState, fund_account_id: str, recovery_id: str) -> Recovery | None:
+    """One recovery into the account."""
+    found: Recovery | None = state.table(RECOVERIES).get((fund_account_id, recovery_id))
+    return found
+
+
+def accounts(state: DomainState) -> list[FundAccount]:
+    """Every opened fund account."""
+    return list(state.table(ACCOUNTS).values())
+
+
+def appropriations_of(state: DomainState, fund_account_id: str) -> list[Appropriation]:
+    """The appropriations of one account, in the order they were made."""
+    return [
+        record
+        for (account_id, _), record in state.table(APPROPRIATIONS).items()
+        if account_id == fund_account_id
+    ]
 
 
 def unmatched_receipts(state: DomainState) -> list[UnmatchedReceipt]:
@@ -606,6 +664,94 @@ def apply_returned_to_treasury(state: DomainState, event: DomainEvent) -> None:
     _adjust(state, event.stream_id, returned_to_treasury_fen=event.payload["amount_fen"])
 
 
+# --- FundCarriedOver (FUND-4) ----------------------------------------------------------------
+
+
+def decide_carried_over(state: DomainState, directory: Directory, event: DomainEvent) -> None:
+    """A year-end balance may only move to the *same* earmark's account of the next fiscal
+    year (FUND-4: same programmes, purposes and owner, fiscal year + 1), and only what is
+    available (FUND-1)."""
+    source = _require_own_account(state, directory, event)
+    p = event.payload
+    _require_positive(p["amount_fen"])
+    require(
+        (source.fund_account_id, p["carry_over_id"]) not in state.table(CARRY_OVERS),
+        "ENV-7",
+        "This carry-over id is already used on the fund account.",
+        fund_account_id=source.fund_account_id,
+        carry_over_id=p["carry_over_id"],
+    )
+    destination = require_account(state, p["to_fund_account_id"])
+    _require_next_year_of_same_earmark(source, destination)
+    require_available(state, source.fund_account_id, p["amount_fen"])
+
+
+def _require_next_year_of_same_earmark(source: FundAccount, destination: FundAccount) -> None:
+    """FUND-4: the destination is the source's earmark, one fiscal year later."""
+    expected = replace(source.earmark_key, fiscal_year=source.fiscal_year + 1)
+    require(
+        destination.earmark_key == expected,
+        "FUND-4",
+        "A carry-over must go to the account of the same earmark (programmes, purposes, "
+        "owner) for the next fiscal year.",
+        fund_account_id=source.fund_account_id,
+        to_fund_account_id=destination.fund_account_id,
+        fiscal_year=source.fiscal_year,
+        to_fiscal_year=destination.fiscal_year,
+        same_programmes=destination.programmes == source.programmes,
+        same_purposes=destination.purposes == source.purposes,
+        same_owner=destination.owner_org_id == source.owner_org_id,
+    )
+
+
+def apply_carried_over(state: DomainState, event: DomainEvent) -> None:
+    """Move the money; a carry-over that leaves part of the closing balance behind is
+    accepted (the decision is the finance office's) but raises AF-FUND-CARRYOVER-MISMATCH."""
+    p = event.payload
+    closing = state.table(BALANCES)[event.stream_id].available_fen
+    record = CarryOver(p["carry_over_id"], p["to_fund_account_id"], p["amount_fen"], closing)
+    state.table(CARRY_OVERS).put((event.stream_id, record.carry_over_id), record)
+    _adjust(state, event.stream_id, carried_out_fen=record.amount_fen)
+    _adjust(state, record.to_fund_account_id, carried_in_fen=record.amount_fen)
+    if record.amount_fen != closing:
+        note_soft_finding(
+            state,
+            event,
+            "FUND-4",
+            "AF-FUND-CARRYOVER-MISMATCH",
+            "The carry-over does not equal the account's closing balance; the difference "
+            "is unexplained.",
+            fund_account_id=event.stream_id,
+            closing_balance_fen=closing,
+            carried_over_fen=record.amount_fen,
+            unexplained_fen=closing - record.amount_fen,
+        )
+
+
+# --- FundRecovered (W8.9) ------------------------------------------------------------------
+
+
+def decide_recovered(state: DomainState, directory: Directory, event: DomainEvent) -> None:
+    """Recovered money comes back to an open account in the actor's scope, once per id."""
+    fund = _require_own_account(state, directory, event)
+    p = event.payload
+    _require_positive(p["amount_fen"])
+    require(
+        (fund.fund_account_id, p["recovery_id"]) not in state.table(RECOVERIES),
+        "ENV-7",
+        "This recovery id is already used on the fund account.",
+        fund_account_id=fund.fund_account_id,
+        recovery_id=p["recovery_id"],
+    )
+
+
+def apply_recovered(state: DomainState, event: DomainEvent) -> None:
+    p = event.payload
+    record = Recovery(p["recovery_id"], p["amount_fen"], p["cause_event_id"])
+    state.table(RECOVERIES).put((event.stream_id, record.recovery_id), record)
+    _adjust(state, event.stream_id, recovered_fen=record.amount_fen)
+
+
 def register(rules: Rules) -> None:
     """Add this module's decide and apply functions to ``rules``."""
     rules.register("FundAccountOpened", apply_account_opened, decide_account_opened)
@@ -619,3 +765,10 @@ def register(rules: Rules) -> None:
     rules.register(
         "FundReturnedToTreasury", apply_returned_to_treasury, decide_returned_to_treasury
     )
+    rules.register("FundCarriedOver", apply_carried_over, decide_carried_over)
+    rules.register("FundRecovered", apply_recovered, decide_recovered)
+    # Imported here because funds_matching reads this module's tables (a top-level import
+    # would be circular); registering it from here keeps the whole of W8 one module to add.
+    from ledger.domain import funds_matching
+
+    funds_matching.register(rules)

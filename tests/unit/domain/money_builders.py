@@ -31,13 +31,14 @@ import pytest
 
 from ledger.domain import funds, payments
 from ledger.domain.catalogue import validate_payload
+from ledger.domain.fund_events import FUND_EXTRA_EVENTS
 from ledger.domain.model import DomainEvent, DomainState, Rules
 from ledger.domain.periods import Period, period_amount_fen
 from ledger.domain.programme_events import PROGRAMME_EVENTS
 from ledger.errors import RuleViolation
 
 CST = timezone(timedelta(hours=8))
-SPECS = {spec.event_type: spec for spec in PROGRAMME_EVENTS}
+SPECS = {spec.event_type: spec for spec in PROGRAMME_EVENTS + FUND_EXTRA_EVENTS}
 HASH = "ab" * 32
 
 ORG_PARENTS: dict[str, str | None] = {
@@ -74,6 +75,8 @@ ACTORS = {
     # A second account of the preparer's person: SOD-5 must see through it.
     "preparer-as-approver": Actor("county-1", "p-preparer", "payment_approver"),
     "bank": Actor("bank-1", "p-bank", "disbursement_agent"),
+    "gov": Actor("county-1", "p-gov", "government_approver"),
+    "gov-t2": Actor("township-2", "p-gov-t2", "government_approver"),
 }
 
 
@@ -132,6 +135,8 @@ class MoneyLedger:
     state: DomainState = field(default_factory=DomainState)
     rules: Rules = field(default_factory=Rules)
     occurred_at: datetime = datetime(2024, 1, 5, 9, 0, tzinfo=CST)
+    accepted: list[DomainEvent] = field(default_factory=list)
+    """Every event decided and applied, in log order (to fold projections over)."""
     _versions: dict[tuple[str, str], int] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -177,6 +182,7 @@ class MoneyLedger:
             raise
         self.state.commit(self.state.position + 1)
         self._versions[key] = event.version
+        self.accepted.append(event)
         return event
 
     def new_id(self, prefix: str) -> str:
@@ -494,6 +500,77 @@ class MoneyLedger:
             {"amount_fen": amount_fen, "reason": "year-end return"},
             actor="finance",
         )
+
+    def commit_matching(
+        self,
+        amount_fen: int,
+        *,
+        admin_unit_id: str = "county-1",
+        programme_code: str = "TEKUN",
+        year: int = 2024,
+        commitment_id: str | None = None,
+        stream_id: str | None = None,
+        actor: str = "gov",
+    ) -> str:
+        commitment_id = commitment_id or self.new_id("commit")
+        self.emit(
+            "MatchingFundCommitted",
+            stream_id or admin_unit_id,
+            {
+                "commitment_id": commitment_id,
+                "admin_unit_id": admin_unit_id,
+                "programme_code": programme_code,
+                "year": year,
+                "amount_fen": amount_fen,
+                "agreement_id": f"agreement-{admin_unit_id}-{year}",
+            },
+            actor=actor,
+        )
+        return commitment_id
+
+    def carry_over(
+        self,
+        from_id: str,
+        to_id: str,
+        amount_fen: int,
+        *,
+        carry_over_id: str | None = None,
+        validate: bool = True,
+    ) -> DomainEvent:
+        return self.emit(
+            "FundCarriedOver",
+            from_id,
+            {
+                "carry_over_id": carry_over_id or self.new_id("carry"),
+                "to_fund_account_id": to_id,
+                "amount_fen": amount_fen,
+            },
+            actor="finance",
+            validate=validate,
+        )
+
+    def recover(
+        self,
+        fund_account_id: str,
+        amount_fen: int,
+        *,
+        cause_event_id: str = "overpayment-1",
+        recovery_id: str | None = None,
+        actor: str = "finance",
+    ) -> str:
+        recovery_id = recovery_id or self.new_id("recovery")
+        self.emit(
+            "FundRecovered",
+            fund_account_id,
+            {
+                "recovery_id": recovery_id,
+                "amount_fen": amount_fen,
+                "cause_event_id": cause_event_id,
+                "reason": "overpayment recovered",
+            },
+            actor=actor,
+        )
+        return recovery_id
 
     def balance(self, fund_account_id: str) -> funds.FundBalance:
         found = funds.fund_balance(self.state, fund_account_id)

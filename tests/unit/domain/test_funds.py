@@ -19,10 +19,13 @@ def identity(balance: funds.FundBalance) -> int:
     return (
         balance.received_fen
         + balance.transfers_in_fen
+        + balance.recovered_fen
+        + balance.carried_in_fen
         - balance.committed_unsettled_fen
         - balance.settled_payments_fen
         - balance.expenditures_fen
         - balance.transfers_out_fen
+        - balance.carried_out_fen
         - balance.returned_to_treasury_fen
     )
 
