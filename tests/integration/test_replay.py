@@ -122,6 +122,18 @@ def test_replay_of_a_batch_approval_rederives_fund_availability(audit: Audit) ->
     assert report["projections"]["as_known_at"] == report["decision"]["index"] - 1
 
 
+def test_replay_of_a_prepared_batch_rederives_every_line_amount(audit: Audit) -> None:
+    prepared = audit.first("PaymentBatchPrepared", "batch-county-hx-2024-01")
+    report = audit.replay.replay(str(prepared["event_id"]))
+    rec = report["recomputation"]
+    assert rec["result"] == "match"
+    (lines,) = rec["derivations"]
+    assert lines["name"] == "line_amounts_fen"
+    # The January roll of §5.14's year: 261,328 fen, each line the month's instalment.
+    assert (lines["stated"], lines["derived"], lines["result"]) == (261_328, 261_328, "match")
+    assert lines["inputs"]["differing_lines"] == []
+
+
 def test_replay_of_a_termination_matches(audit: Audit) -> None:
     decided = audit.first("TerminationDecided", "enr-app-2024-0002")
     report = audit.replay.replay(str(decided["event_id"]))

@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.domain import funds
+from ledger.domain import funds, payments
 from ledger.domain.catalogue import REGISTRY_STREAM
 from ledger.domain.model import DomainEvent, DomainState, Rules
+from ledger.domain.periods import Period, period_amount_fen
 from ledger.domain.registry import Registry
 from ledger.errors import LedgerError
 from ledger.integrity.signing import b64decode_strict, key_id_for
@@ -169,7 +170,60 @@ class Refold:
             found.append(self._entitlement(event))
         if event.event_type == "PaymentBatchApproved":
             found.append(self._availability(event))
+        if event.event_type == "PaymentBatchPrepared":
+            found.append(self._line_amounts(event))
         return tuple(found)
+
+    def _line_amounts(self, event: DomainEvent) -> Derivation:
+        """PAY-5 for every line: the §4.2 instalment of the enrolment's annual amount."""
+        p = event.payload
+        period = Period.parse(str(p["period"]))
+        terms = payments.programme(self.state, str(p["programme_code"]))
+        stated = sum(int(line["amount_fen"]) for line in p["lines"])
+        if terms is None:
+            return Derivation(
+                "line_amounts_fen",
+                stated,
+                None,
+                UNDERIVABLE,
+                "the batch's programme is not in the rebuilt state",
+                {"programme_code": p["programme_code"]},
+            )
+        derived, differing, unknown = 0, [], []
+        for line in p["lines"]:
+            enrolled = payments.enrolment(self.state, str(line["enrolment_id"]))
+            if enrolled is None:
+                unknown.append(line["line_id"])
+                continue
+            due = period_amount_fen(enrolled.annual_amount_fen, terms.payment_frequency, period)
+            derived += due
+            if due != line["amount_fen"]:
+                differing.append(
+                    {"line_id": line["line_id"], "stated": line["amount_fen"], "due": due}
+                )
+        if unknown:
+            result, detail = UNDERIVABLE, f"{len(unknown)} lines name enrolments not rebuilt"
+        elif differing:
+            result, detail = MISMATCH, f"{len(differing)} lines differ from the instalment due"
+        else:
+            result = MATCH
+            detail = (
+                f"{len(p['lines'])} lines, each the {terms.payment_frequency.lower()} instalment "
+                f"of its enrolment's annual amount for {period}"
+            )
+        return Derivation(
+            "line_amounts_fen",
+            stated,
+            derived,
+            result,
+            detail,
+            {
+                "period": str(period),
+                "frequency": terms.payment_frequency,
+                "differing_lines": differing[:20],
+                "unknown_lines": unknown[:20],
+            },
+        )
 
     def _entitlement(self, event: DomainEvent) -> Derivation:
         """The annual amount from the benefit standard in force (domain.md §4.9, F-STD)."""
