@@ -19,8 +19,9 @@ from ledger.api.openapi import install_openapi
 from ledger.api.problems import install_problem_handlers
 from ledger.api.projection_reader import StoreReader
 from ledger.api.render import JSONBytes
-from ledger.api.routes import events, health, integrity, log, projections
+from ledger.api.routes import events, findings, health, integrity, log, projections, read_models
 from ledger.api.routes import replay as replay_routes
+from ledger.api.routes.read_models_examples import install_read_examples
 from ledger.bootstrap import open_ledger
 from ledger.errors import LedgerError
 from ledger.settings import Settings
@@ -89,9 +90,11 @@ def create_app(
     )
     app.state.ledger = context
     install_problem_handlers(app)
-    for module in (events, log, projections, integrity, health, replay_routes):
+    for module in (events, log, projections, integrity, health, replay_routes, findings):
         app.include_router(module.router)
+    app.include_router(read_models.router)
     install_openapi(app, lambda: context._service)
+    install_read_examples(app, lambda: context._service)
     return app
 
 

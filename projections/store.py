@@ -21,9 +21,12 @@ from typing import Any
 from ledger.integrity.envelope import format_recorded_at
 from ledger.projections.base import Projection
 from ledger.projections.errors import ProjectionBehindError, QueryError
+from ledger.projections.findings import FindingsProjection
 from ledger.projections.funds import FundLedgerProjection, FundRow
 from ledger.projections.hashing import state_hash
+from ledger.projections.matching_funds import MatchingFundComplianceProjection
 from ledger.projections.queries import RosterPage, select_funds, select_roster, version_clause
+from ledger.projections.read_models import read_model_projections
 from ledger.projections.roster import RosterProjection
 from ledger.projections.sql import Database, Tx
 from ledger.settings import Settings
@@ -48,7 +51,13 @@ class FundPage:
 
 def default_projections() -> tuple[Projection[Any], ...]:
     """The projections this package maintains."""
-    return (RosterProjection(), FundLedgerProjection())
+    return (
+        RosterProjection(),
+        FundLedgerProjection(),
+        FindingsProjection(),
+        *read_model_projections(),
+        MatchingFundComplianceProjection(),
+    )
 
 
 class ProjectionStore:

@@ -28,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ledger.findings import cli as findings_cli
     from ledger.tools import commands
 
     parser = argparse.ArgumentParser(prog="ledger", description=__doc__)
@@ -105,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_operations(sub, commands)
     _add_audit(sub)
+    findings_cli.add_parser(sub)
     return parser
 
 

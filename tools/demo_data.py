@@ -162,7 +162,7 @@ def write_demo(desk: Desk, identity: IdentityHmac, *, seed: int = 2024) -> DemoS
     """Write the whole demo year through ``desk`` (see module docstring)."""
     rng = random.Random(seed)  # noqa: S311 - fake demo identities, not secrets
     county = build_county(desk)
-    define_programmes(desk, county, date(2023, 6, 15))
+    define_programmes(desk, county, date(2023, 5, 25))
     treasurer = Treasurer(desk, county)
     fund = treasurer.open_fund(
         2024,

@@ -263,7 +263,7 @@ def define_programmes(desk: Desk, county: County, published: date) -> None:
                 "component": "BASIC_LIVING",
                 "amount_fen": amount,
                 "period": "YEAR",
-                "effective_from": str(Period.of(published).plus(1)),
+                "effective_from": str(Period(published.year, 7)),  # STD-3: from 1 July
                 "published_on": published.isoformat(),
                 "basis": None,
             },

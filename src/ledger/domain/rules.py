@@ -10,6 +10,7 @@ from ledger.domain import (
     applications,
     assessment,
     assistance,
+    audit_findings,
     dibao,
     enrolments,
     funds,
@@ -39,6 +40,7 @@ def build_rules() -> Rules:
         assistance,
         assessment,
         supervision,
+        audit_findings,
     )
     for module in modules:
         module.register(rules)

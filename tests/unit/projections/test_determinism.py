@@ -138,7 +138,7 @@ def test_crash_mid_page_then_resume_applies_each_event_once(projection_settings:
         ("log_times", "roster", "fund_ledger"), crash_at // 50 * 50
     )
     faulty.close()
-    store = ProjectionStore.open(projection_settings)
+    store = ProjectionStore.open(projection_settings, [RosterProjection(), FundLedgerProjection()])
     assert Follower(store, log, page_size=50).catch_up() == len(log.items) - crash_at // 50 * 50
     assert stored_hashes(store) == memory_hashes(s)
     assert Follower(store, log).catch_up() == 0
