@@ -1,0 +1,285 @@
+"""Workflow steps for a whole city's year that ``scenario.py`` does not cover: more counties
+under one city (one of them a development zone), the city's assessment bodies, and the
+fund steps of W8 beyond a fully received appropriation (local matching commitments,
+appropriations received only in part, carry-over to the next year, recoveries).
+
+Like :mod:`ledger.tools.scenario`, every step is a signed envelope from the official whose
+role it is; nothing here decides anything the rules would not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from ledger.domain.programmes import basic_living_floor_fen
+from ledger.tools.scenario import TEKUN, County, Desk, Township, digest
+
+
+def add_county(desk: Desk, county_id: str, name: str, townships: int = 2) -> County:
+    """Register one more county-level unit of the city (a county or a development zone's
+    administrative committee, both ``GOVERNMENT``) with ``townships`` townships of two
+    villages, its care institution, its bank and every official the workflows need.
+
+    Mirrors :func:`ledger.tools.scenario.build_county`, which also registers the city's
+    government approver and so may run only once per ledger."""
+    root = desk.admin.org_id
+    desk.organisation(county_id, "GOVERNMENT", root, name)
+    institution = f"{county_id}-elderly-home"
+    desk.organisation(institution, "CARE_INSTITUTION", county_id, f"{name}中心敬老院")
+    bank = f"{county_id}-rural-bank"
+    desk.organisation(bank, "BANK", county_id, f"{name}农村商业银行")
+    town_list = [_add_township(desk, county_id, name, t) for t in range(1, townships + 1)]
+    for suffix, role in (
+        ("approver", "county_approver"),
+        ("spot-checker", "county_spot_checker"),
+        ("finance", "finance_officer"),
+        ("preparer", "payment_preparer"),
+        ("pay-approver", "payment_approver"),
+    ):
+        desk.official(f"{county_id}-{suffix}", county_id, [role])
+    desk.official(f"{bank}-agent", bank, ["disbursement_agent"])
+    desk.official(f"{institution}-manager", institution, ["care_institution_manager"])
+    return County(
+        org_id=county_id,
+        townships=town_list,
+        institution=institution,
+        bank=bank,
+        approver=f"{county_id}-approver",
+        spot_checker=f"{county_id}-spot-checker",
+        finance=f"{county_id}-finance",
+        preparer=f"{county_id}-preparer",
+        payment_approver=f"{county_id}-pay-approver",
+        bank_agent=f"{bank}-agent",
+        institution_manager=f"{institution}-manager",
+        government=f"{root}-gov-approver",
+    )
+
+
+def county_by_convention(
+    desk: Desk, county_id: str, townships: int, fund_account: str = ""
+) -> County:
+    """The :class:`County` that :func:`~ledger.tools.scenario.build_county` registered as
+    ``county_id`` (its ids follow a fixed naming convention), for steps taken after it."""
+    root = desk.admin.org_id
+    bank, institution = f"{county_id}-rural-bank", f"{county_id}-elderly-home"
+    town_list = []
+    for t in range(1, townships + 1):
+        town = f"{county_id}-town-{t}"
+        town_list.append(
+            Township(
+                town,
+                tuple(f"{town}-village-{v}" for v in (1, 2)),
+                f"{town}-clerk",
+                (f"{town}-inv-a", f"{town}-inv-b"),
+                f"{town}-rev",
+            )
+        )
+    return County(
+        org_id=county_id,
+        townships=town_list,
+        institution=institution,
+        bank=bank,
+        approver=f"{county_id}-approver",
+        spot_checker=f"{county_id}-spot-checker",
+        finance=f"{county_id}-finance",
+        preparer=f"{county_id}-preparer",
+        payment_approver=f"{county_id}-pay-approver",
+        bank_agent=f"{bank}-agent",
+        institution_manager=f"{institution}-manager",
+        government=f"{root}-gov-approver",
+        fund_account=fund_account,
+    )
+
+
+def _add_township(desk: Desk, county_id: str, county_name: str, t: int) -> Township:
+    town = f"{county_id}-town-{t}"
+    desk.organisation(town, "GOVERNMENT", county_id, f"{county_name}第{t}镇人民政府")
+    villages = tuple(f"{town}-village-{v}" for v in (1, 2))
+    for v, village in enumerate(villages, 1):
+        desk.organisation(village, "VILLAGE_COMMITTEE", town, f"{county_name}第{t}镇{v}村村委会")
+    clerk, inv1, inv2, reviewer = (f"{town}-{r}" for r in ("clerk", "inv-a", "inv-b", "rev"))
+    desk.official(clerk, town, ["township_intake_clerk"])
+    desk.official(inv1, town, ["township_investigator"])
+    desk.official(inv2, town, ["township_investigator"])
+    desk.official(reviewer, town, ["township_reviewer"])
+    return Township(town, villages, clerk, (inv1, inv2), reviewer)
+
+
+# ---------------------------------------------------------------------- standards (W9)
+
+CARE_SHARES = (("CARE_FULL", 3), ("CARE_PARTIAL", 2), ("CARE_NONE", 1))
+"""Care standards as tenths of the basic-living standard (STD-2: at least one tenth)."""
+
+
+def publish_tekun_standards(
+    desk: Desk, government: str, published: date, consumption_fen: int, dibao_monthly_fen: int
+) -> dict[str, int]:
+    """W9: the year's 特困 standards, published before June and in force from July (STD-3):
+    basic living at its STD-1 floor (the basis is stated, so the rules check it) and the
+    three care tiers (STD-2), for both support modes. Returns amount per component."""
+    basic = basic_living_floor_fen(consumption_fen, dibao_monthly_fen)
+    amounts = {"BASIC_LIVING": basic, **{c: basic * k // 10 for c, k in CARE_SHARES}}
+    signer = desk.signers[government]
+    for mode in ("DISPERSED", "CENTRALISED"):
+        for component, amount in amounts.items():
+            standard_id = f"{TEKUN}-{mode}-{component}-{published.year}"
+            desk.emit(
+                signer,
+                ("standard", standard_id),
+                "BenefitStandardPublished",
+                {
+                    "standard_id": standard_id,
+                    "programme_code": TEKUN,
+                    "admin_unit_id": desk.admin.org_id,
+                    "support_mode": mode,
+                    "component": component,
+                    "amount_fen": amount,
+                    "period": "YEAR",
+                    "effective_from": f"{published.year}-07",
+                    "published_on": published.isoformat(),
+                    "basis": {
+                        "prior_year_consumption_per_capita_fen": consumption_fen,
+                        "dibao_monthly_standard_fen": dibao_monthly_fen,
+                    }
+                    if component == "BASIC_LIVING"
+                    else None,
+                },
+                published,
+            )
+    return amounts
+
+
+# ---------------------------------------------------------------------- money (W8)
+
+
+@dataclass(frozen=True)
+class Appropriation:
+    """One source's money for a fund account: appropriated, and how much of it arrived."""
+
+    source: str
+    amount_fen: int
+    received_fen: int
+    is_matching_fund: bool = False
+
+
+@dataclass
+class FundOffice:
+    """A county finance office's W8 steps on its dedicated 特困 account."""
+
+    desk: Desk
+    county: County
+
+    def _finance(self) -> str:
+        return self.county.finance
+
+    def open_account(
+        self,
+        year: int,
+        day: date,
+        appropriations: Sequence[Appropriation],
+        *,
+        earmark: str = "tekun",
+        programmes: Sequence[str] = (TEKUN, "WUBAO"),
+        purposes: Sequence[str] = ("BASIC_LIVING", "INSTITUTION_MANAGEMENT"),
+    ) -> str:
+        """W8.1, W8.2, W8.4: the year's dedicated account of one earmark (FUND-5), its
+        appropriations by source and what of each actually arrived (an appropriation may
+        arrive in part)."""
+        fund = f"fund-{self.county.org_id}-{earmark}-{year}"
+        finance = self.desk.signers[self._finance()]
+        stream = ("fund_account", fund)
+        self.desk.emit(
+            finance,
+            stream,
+            "FundAccountOpened",
+            {
+                "fund_account_id": fund,
+                "owner_org_id": self.county.org_id,
+                "bank_account_ref_hmac": digest("fund-bank", fund),
+                "ledger_id": f"ledger-{fund}",
+                "programme_codes": list(programmes),
+                "purposes": list(purposes),
+                "fiscal_year": year,
+            },
+            day,
+        )
+        for n, a in enumerate(appropriations, 1):
+            appropriation = f"{fund}-approp-{n}"
+            self.desk.emit(
+                finance,
+                stream,
+                "FundAppropriated",
+                {
+                    "appropriation_id": appropriation,
+                    "source": a.source,
+                    "amount_fen": a.amount_fen,
+                    "document_ref": f"{self.county.org_id}财社[{year}]{n}号",
+                    "is_matching_fund": a.is_matching_fund,
+                },
+                day,
+            )
+            if a.received_fen:
+                self.desk.emit(
+                    finance,
+                    stream,
+                    "FundReceived",
+                    {
+                        "appropriation_id": appropriation,
+                        "amount_fen": a.received_fen,
+                        "value_date": (day + timedelta(days=5)).isoformat(),
+                    },
+                    day + timedelta(days=5),
+                )
+        return fund
+
+    def commit_matching(self, year: int, amount_fen: int, day: date) -> str:
+        """W8.3: the government commits the county's local matching funds (配套资金)."""
+        commitment = f"match-{self.county.org_id}-{year}"
+        self.desk.emit(
+            self.desk.signers[self.county.government],
+            ("matching_fund", self.county.org_id),
+            "MatchingFundCommitted",
+            {
+                "commitment_id": commitment,
+                "admin_unit_id": self.county.org_id,
+                "programme_code": TEKUN,
+                "year": year,
+                "amount_fen": amount_fen,
+                "agreement_id": f"agreement-{self.county.org_id}-{year}",
+            },
+            day,
+        )
+        return commitment
+
+    def carry_over(self, source: str, destination: str, amount_fen: int, day: date) -> None:
+        """W8.8: the year-end balance moves to next year's account of the same earmark."""
+        self.desk.emit(
+            self.desk.signers[self._finance()],
+            ("fund_account", source),
+            "FundCarriedOver",
+            {
+                "carry_over_id": f"carry-{source}",
+                "to_fund_account_id": destination,
+                "amount_fen": amount_fen,
+            },
+            day,
+        )
+
+    def recover(
+        self, fund: str, amount_fen: int, cause_event_id: str, reason: str, day: date
+    ) -> None:
+        """W8.9: an overpayment comes back to the account, citing the event that caused it."""
+        self.desk.emit(
+            self.desk.signers[self._finance()],
+            ("fund_account", fund),
+            "FundRecovered",
+            {
+                "recovery_id": f"recovery-{fund}-{day:%Y%m%d}",
+                "amount_fen": amount_fen,
+                "cause_event_id": cause_event_id,
+                "reason": reason,
+            },
+            day,
+        )
