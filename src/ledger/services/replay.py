@@ -88,8 +88,7 @@ class ReplayService:
 
     def entries_at(self, positions: Iterable[int]) -> list[LogEntry]:
         """Entries at ``positions``, in log order."""
-        found = [self.log.entry_at(i) for i in sorted(set(positions))]
-        return [e for e in found if e is not None]
+        return self.log.entries_at(list(positions))  # type: ignore[no-any-return]
 
     def stream_before(self, stream_type: str, stream_id: str, before: int) -> list[LogEntry]:
         """A stream's entries recorded before log index ``before``."""
