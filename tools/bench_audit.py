@@ -5,6 +5,8 @@ Measured in one run, each against a baseline from the same run:
 * replaying one decision and exporting one case's evidence bundle on a ledger of 10,000
   events and again after it has grown to 1,000,000 (``--quick``: 100,000): the cost must
   depend on the size of the case, not of the log (target: large / small <= 2);
+* a full-log pass of the audit-finding detectors against reading and decoding the raw log
+  (target: the detectors' throughput >= 20 % of the raw read's);
 * ``ledger verify --replay`` (V1-V11) against the plain verifier (V1-V7, V13) on the same
   ledger (target: <= 3 x its time), on the demo year alone (every event a business event: the
   worst case for the replay) and on the 10,000-event ledger.
@@ -29,6 +31,7 @@ from ledger.projections.case_index import CaseIndex
 from ledger.projections.follower import Follower
 from ledger.projections.store import ProjectionStore
 from ledger.services.bundles import export_case
+from ledger.services.findings import measure_detector_pass
 from ledger.services.replay import ReplayService
 from ledger.settings import Settings
 from ledger.tools.bench import Row, bulk_fill, make_ledger
@@ -121,6 +124,32 @@ def _verify_pair(settings: Settings) -> tuple[float, float]:
     return _median_seconds(plain, 3), _median_seconds(deep, 3)
 
 
+def _detector_rows(settings: Settings, label: str) -> list[Row]:
+    """The detectors' full pass vs reading + decoding the raw log (median of 3)."""
+    service = open_ledger(settings)
+    try:
+        timings = [measure_detector_pass(service) for _ in range(3)]
+    finally:
+        service.close()
+    read = statistics.median(t.read_decode_seconds for t in timings)
+    detect = statistics.median(t.detector_pass_seconds for t in timings)
+    entries = timings[0].entries
+    ratio = read / detect
+    return [
+        Row("audit", f"read + decode the raw log ({label})", entries / read, "events/s"),
+        Row(
+            "audit",
+            f"audit-finding detectors, full pass ({label})",
+            entries / detect,
+            "events/s",
+            "raw read + decode",
+            ratio,
+            ">= 0.20",
+            ratio >= 0.20,
+        ),
+    ]
+
+
 def _verify_rows(label: str, plain: float, deep: float) -> list[Row]:
     ratio = deep / plain
     return [
@@ -146,6 +175,7 @@ def bench_audit(tmp: Path, quick: bool) -> list[Row]:
     rows = [Row("audit", "demo year (business events)", demo_events, "events")]
     _replay_costs(settings, decision, case)  # builds the stored projections for V9
     rows += _verify_rows(f"demo year, {demo_events:,} events", *_verify_pair(settings))
+    rows += _detector_rows(settings, f"demo year, {demo_events:,} events")
     costs: dict[int, tuple[float, float, float]] = {}
     for target in (small, large):
         bulk_fill(settings, key, target - _size(settings))
@@ -158,6 +188,7 @@ def bench_audit(tmp: Path, quick: bool) -> list[Row]:
         rows.append(Row("audit", f"export one case bundle at {target:,}", bundle_s * 1000, "ms"))
         if target == small:
             rows += _verify_rows(f"{small:,} events", *_verify_pair(settings))
+            rows += _detector_rows(settings, f"{small:,} events")
     rows += _ratio_rows(costs, small, large)
     return rows
 

@@ -1,12 +1,14 @@
 """``ledger demo``: the product's main job on the embedded default (one SQLite file).
 
 1. initialise the ledger once (keys 0600 in ``--home``; genesis in the log);
-2. write the demo year once (:mod:`ledger.tools.demo_data`): identities go to the encrypted
-   identity registry, only pseudonymous ids and keyed hashes into the log;
-3. bring the roster and fund-ledger projections up to date and print what they show;
-4. verify the whole ledger, record the verification run as a signed event, issue a
-   checkpoint;
-5. serve the HTTP API on 127.0.0.1 (unless ``--no-serve``), saying where to look and how to
+2. write the demo year once (:mod:`ledger.tools.demo_city`: one city, three counties, every
+   programme, the funds and a year of target-management assessment): identities go to the
+   encrypted identity registry, only pseudonymous ids and keyed hashes into the log;
+3. bring the projections up to date and print what they show;
+4. run the audit-finding detectors (none on this clean year);
+5. verify the whole ledger including the invariant, projection, formula and spot-check
+   replay (V1-V11), record the verification run as a signed event, issue a checkpoint;
+6. serve the HTTP API on 127.0.0.1 (unless ``--no-serve``), saying where to look and how to
    verify.
 
 Running it again adds nothing but a new verification run and checkpoint.
@@ -24,11 +26,12 @@ from ledger.integrity.signing import SigningKey, b64encode, read_private_key, wr
 from ledger.projections.follower import Follower
 from ledger.projections.funds import FundRow
 from ledger.projections.store import ProjectionStore
+from ledger.services.findings import FindingsService
 from ledger.services.ledger import LedgerService
 from ledger.settings import Settings
-from ledger.tools.demo_data import DemoSummary, write_demo
+from ledger.tools.demo_city import CitySummary, write_city_year
 from ledger.tools.scenario import Desk, new_admin_desk
-from ledger.verification import verify
+from ledger.verification.replay import stored_projection_hashes, verify_deep
 
 ROOT_ORG = "city-gov"
 ADMIN_ACTOR = "registry-admin-1"
@@ -50,10 +53,17 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         else:
             print(f"demo data already present in {settings.database_url}: nothing added")
         _show_projections(settings, service)
-        report = verify(open_source(settings, None))
+        _run_detectors(service)
+        source = open_source(settings, None)
+        try:
+            deep = verify_deep(source, stored=stored_projection_hashes(settings))
+        finally:
+            source.close()
+        report = deep.report
         print(
-            f"verification: {'OK' if report.ok else 'DAMAGED'}: {report.size} events, "
-            f"{report.checkpoints_checked} checkpoint(s), root {b64encode(report.root)}"
+            f"verification (V1-V11): {'OK' if report.ok else 'DAMAGED'}: {report.size} events, "
+            f"{report.checkpoints_checked} checkpoint(s), {deep.replay.decisions_replayed} "
+            f"decisions re-decided, root {b64encode(report.root)}"
         )
         record_verification_run(settings, service, report)
         kept = service.issue_checkpoint(force=True)
@@ -85,8 +95,8 @@ def _initialise(settings: Settings) -> None:
     print(f"initialised a demo ledger at {settings.database_url} (keys in {settings.home})")
 
 
-def _write(settings: Settings, service: LedgerService) -> DemoSummary:
-    print("writing the demo year (one county, 36 applicants, 12 monthly payment batches)...")
+def _write(settings: Settings, service: LedgerService) -> CitySummary:
+    print("writing the demo year (one city, three counties, every programme, assessment)...")
     desk = new_admin_desk(
         lambda raw: service.append(raw).receipt,
         read_private_key(settings.home / ADMIN_KEY_FILE),
@@ -99,7 +109,7 @@ def _write(settings: Settings, service: LedgerService) -> DemoSummary:
         def identity(person_id: str, name: str, id_number: str) -> str:
             return identities.register(person_id, name, id_number).identity_hmac
 
-        summary = write_demo(desk, identity)
+        summary = write_city_year(desk, identity)
     _register_verifier(settings, desk)
     return summary
 
@@ -114,15 +124,17 @@ def _register_verifier(settings: Settings, desk: Desk) -> None:
         desk.registry(event_type, payload)
 
 
-def _print_summary(s: DemoSummary) -> None:
-    print(
-        f"  {s.applicants} applications: {s.enrolled} enrolled, {s.rejected} rejected; "
-        f"{s.terminated} terminated, {s.referred} referred to rural dibao"
-    )
-    print(
-        f"  {s.batches} payment batches, {s.payment_lines} payments settled, "
-        f"{s.paid_fen / 100:,.2f} 元 from {s.fund_account_id}"
-    )
+def _print_summary(summary: CitySummary) -> None:
+    print(summary)
+
+
+def _run_detectors(service: LedgerService) -> None:
+    findings = FindingsService(service)
+    findings.catch_up()
+    found = findings.detectors.findings()
+    print(f"audit-finding detectors: {len(found)} finding(s)")
+    for finding in found[:10]:
+        print(f"  {finding}")
 
 
 def _show_projections(settings: Settings, service: LedgerService) -> None:

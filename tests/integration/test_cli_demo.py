@@ -49,12 +49,13 @@ def test_demo_runs_twice_without_duplicating_and_verifies(tmp_path: Path) -> Non
     second = _demo(tmp_path)
     assert second.returncode == 0, second.stderr
 
-    assert "36 applications: 30 enrolled, 6 rejected" in first.stdout
-    assert "12 payment batches" in first.stdout
-    assert "verification: OK" in first.stdout
-    assert "28 active beneficiaries" in first.stdout
+    assert "county-hx: 36 applicants, 30 enrolled, 6 rejected" in first.stdout
+    assert "county-dz S=96.125 (vetoed)" in first.stdout
+    assert "audit-finding detectors: 0 finding(s)" in first.stdout
+    assert "verification (V1-V11): OK" in first.stdout
+    assert "53 active beneficiaries" in first.stdout
     assert "demo data already present" in second.stdout
-    assert "36 applications" not in second.stdout
+    assert "36 applicants" not in second.stdout
     # The second run adds exactly one event: its own verification run.
     assert _size(tmp_path) == size_after_first + 1
     # Personal data stays out of the log: the identity registry is a separate file.
@@ -81,14 +82,18 @@ def test_demo_serves_the_roster_and_the_fund_ledger(tmp_path: Path) -> None:
         roster = _get(port, "/v1/roster?status=ACTIVE&limit=1000")
         rows = roster["rows"]
         assert isinstance(rows, list)
-        assert len(rows) == 28
+        assert len(rows) == 53
         funds = _get(port, "/v1/funds")
-        (fund,) = funds["rows"]  # type: ignore[misc]
+        (fund,) = [
+            row
+            for row in funds["rows"]  # type: ignore[attr-defined]
+            if row["fund_account_id"] == "fund-county-hx-tekun-2024"
+        ]
         assert fund["received_fen"] == 6_000_000
         assert fund["committed_unsettled_fen"] == 0
         early = _get(port, "/v1/roster?status=ACTIVE&limit=1000&as_known_at=300")
         assert early["position"] == 300
-        assert len(early["rows"]) < 28  # type: ignore[arg-type]
+        assert len(early["rows"]) < 53  # type: ignore[arg-type]
     finally:
         stop(process)
         output = process.stdout.read() if process.stdout else ""
