@@ -52,6 +52,12 @@ class SchemaError(LedgerError):
     code = "ENV-5"
 
 
+class ClockSkewError(SchemaError):
+    """The event says it happened in the future, beyond the allowed clock skew (ENV-6)."""
+
+    code = "ENV-6"
+
+
 class SignatureRejectedError(LedgerError):
     """The signature or the signing key is not acceptable at this log position (ENV-1)."""
 

@@ -6,6 +6,7 @@ Runs on a real SQLite file and a real PostgreSQL schema (the ``world`` fixture).
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ import pytest
 from ledger.client import EnvelopeSigner
 from ledger.errors import (
     AuthorizationError,
+    ClockSkewError,
     ConcurrencyError,
     DuplicateEventError,
     LedgerError,
@@ -22,6 +24,7 @@ from ledger.errors import (
     SchemaError,
     SignatureRejectedError,
 )
+from ledger.integrity.envelope import format_recorded_at
 from ledger.integrity.jcs import canonicalize
 from ledger.integrity.signing import SigningKey, VerifyKey, b64decode_strict, b64encode
 from tests.conftest import LedgerWorld
@@ -195,6 +198,21 @@ def test_refuses_payload_that_breaks_its_schema(world: LedgerWorld) -> None:
     error = _refused(world, signer.sign(**envelope), SchemaError)
 
     assert error.evidence["field"] == "result"
+
+
+def test_refuses_an_event_dated_in_the_future_beyond_the_clock_skew(world: LedgerWorld) -> None:
+    signer = _verifier(world)
+    ahead = datetime.now(UTC) + timedelta(minutes=10)
+    envelope = _strip(_envelope(signer)) | {"occurred_at": format_recorded_at(ahead)}
+
+    error = _refused(world, signer.sign(**envelope), ClockSkewError)
+
+    assert error.code == "ENV-6"
+    assert error.evidence["max_skew_seconds"] == 300
+    # Within the skew (a submitter's clock a little fast) it is recorded.
+    near = datetime.now(UTC) + timedelta(minutes=2)
+    envelope = _strip(_envelope(signer, 2)) | {"occurred_at": format_recorded_at(near)}
+    assert world.service.append(signer.sign(**envelope)).receipt.index > 0
 
 
 @pytest.mark.parametrize("bad", ["not base64!", "AAAA", "QR==" + "A" * 84, ""])

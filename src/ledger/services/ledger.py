@@ -22,7 +22,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
@@ -32,6 +32,7 @@ from ledger.domain.model import Rules
 from ledger.domain.registry import Registry
 from ledger.domain.rules import build_rules
 from ledger.errors import (
+    ClockSkewError,
     ConcurrencyError,
     DuplicateEventError,
     LedgerError,
@@ -70,6 +71,28 @@ REGISTRY_UUID = stream_uuid(*REGISTRY_STREAM)
 _AFTER_EVERYTHING = 2**62
 """A position after every recorded event: 'is this key valid from now on?'."""
 _STALE_RETRIES = 20
+
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+"""ENV-6: how far ``occurred_at`` may run ahead of the ledger's clock (domain.md §6.4)."""
+
+
+def check_clock(env: Envelope, now: datetime) -> None:
+    """ENV-6: nothing is recorded as having happened after it was recorded (plus the skew).
+
+    ``now`` is taken before the commit, so ``recorded_at`` is at least ``now``. Backdating is
+    not refused here: facts are often reported late; AF-BACKDATED reports unusual decisions.
+    """
+    stated = str(env.fields["occurred_at"])
+    occurred = datetime.fromisoformat(stated.replace("Z", "+00:00"))
+    if occurred > now + MAX_CLOCK_SKEW:
+        raise ClockSkewError(
+            f"occurred_at {stated} is more than {MAX_CLOCK_SKEW} after the ledger's "
+            f"clock ({format_recorded_at(now)}); check the submitting system's clock",
+            occurred_at=stated,
+            ledger_time=format_recorded_at(now),
+            max_skew_seconds=int(MAX_CLOCK_SKEW.total_seconds()),
+        )
 
 
 @dataclass(frozen=True)
@@ -204,6 +227,7 @@ class LedgerService:
 
     def _job(self, env: Envelope) -> _Job:
         spec = check_schema(self.catalogue, env)
+        check_clock(env, datetime.now(UTC))
         stored = env.canonical_bytes()
         event = LedgerEvent(
             stream_uuid(env.stream_type, env.stream_id),
