@@ -102,6 +102,13 @@ class CaseIndex:
                     [REFS, VERSION],
                 )
 
+    def reset(self) -> None:
+        """Drop the index and start again from log index 0 (``ledger project --rebuild``)."""
+        with self.db.write() as tx:
+            tx.execute(f"DROP TABLE IF EXISTS {REFS}")
+            tx.execute(f"DELETE FROM {POSITION} WHERE name = ?", [REFS])
+        self.create_schema()
+
     def position(self) -> int:
         """Log entries folded so far (the next log index to read)."""
         with self.db.read() as tx:

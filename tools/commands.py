@@ -300,20 +300,27 @@ def identity_erase(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def project(settings: Settings, args: argparse.Namespace) -> int:
-    """``ledger project [--rebuild]``: bring the roster and fund-ledger projections up to
-    date with the log (or rebuild them from zero) and print their state hashes."""
+    """``ledger project [--rebuild]``: bring every projection and the case index up to date
+    with the log (or rebuild them from zero) and print the projections' state hashes."""
+    from ledger.projections.case_index import CaseIndex
     from ledger.projections.follower import Follower
     from ledger.projections.store import ProjectionStore
 
     service = open_ledger(settings, signing=False)
     store = ProjectionStore.open(settings)
+    index = CaseIndex.open(settings)
     try:
         follower = Follower(store, service.store.log)
         applied = follower.rebuild() if args.rebuild else follower.catch_up()
         print(f"{applied} log entries folded")
         for name in store.projections:
             print(f"  {name}: state hash {store.state_hash(name)}")
+        if args.rebuild:
+            index.reset()
+        indexed = index.catch_up(service.store.log)
+        print(f"  case index: {indexed} log entries indexed, at position {index.position()}")
     finally:
+        index.close()
         store.close()
         service.close()
     return 0
