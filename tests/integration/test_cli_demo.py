@@ -63,6 +63,27 @@ def test_demo_runs_twice_without_duplicating_and_verifies(tmp_path: Path) -> Non
     assert b"340000" not in (tmp_path / "l.db").read_bytes()
 
 
+def _ledger(tmp_path: Path, *args: str) -> str:
+    done = subprocess.run(
+        [*_command(tmp_path)[:-1], *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_project_rebuild_gives_the_same_state_hashes_and_a_fresh_case_index(
+    tmp_path: Path,
+) -> None:
+    assert _demo(tmp_path).returncode == 0
+    incremental = _ledger(tmp_path, "project")
+    rebuilt = _ledger(tmp_path, "project", "--rebuild")
+    hashes = [line for line in incremental.splitlines() if "state hash" in line]
+    assert len(hashes) >= 9
+    assert hashes == [line for line in rebuilt.splitlines() if "state hash" in line]
+    size = _size(tmp_path)
+    assert f"case index: {size} log entries indexed, at position {size}" in rebuilt
+
+
 def _get(port: int, path: str) -> dict[str, object]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
         body: dict[str, object] = json.loads(response.read())
