@@ -19,6 +19,7 @@ from ledger.api.openapi import install_openapi
 from ledger.api.problems import install_problem_handlers
 from ledger.api.projection_reader import StoreReader
 from ledger.api.render import JSONBytes
+from ledger.api.routes import assessment as assessment_routes
 from ledger.api.routes import events, findings, health, integrity, log, projections, read_models
 from ledger.api.routes import replay as replay_routes
 from ledger.api.routes.read_models_examples import install_read_examples
@@ -93,6 +94,7 @@ def create_app(
     for module in (events, log, projections, integrity, health, replay_routes, findings):
         app.include_router(module.router)
     app.include_router(read_models.router)
+    app.include_router(assessment_routes.router)
     install_openapi(app, lambda: context._service)
     install_read_examples(app, lambda: context._service)
     return app

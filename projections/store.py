@@ -26,6 +26,7 @@ from ledger.projections.funds import FundLedgerProjection, FundRow
 from ledger.projections.hashing import state_hash
 from ledger.projections.matching_funds import MatchingFundComplianceProjection
 from ledger.projections.queries import RosterPage, select_funds, select_roster, version_clause
+from ledger.projections.rankings import assessment_projections
 from ledger.projections.read_models import read_model_projections
 from ledger.projections.roster import RosterProjection
 from ledger.projections.sql import Database, Tx
@@ -57,6 +58,7 @@ def default_projections() -> tuple[Projection[Any], ...]:
         FindingsProjection(),
         *read_model_projections(),
         MatchingFundComplianceProjection(),
+        *assessment_projections(),
     )
 
 

@@ -26,6 +26,7 @@ import orjson
 from fastapi import FastAPI
 
 from ledger.api.render import entry_json
+from ledger.api.routes.assessment import ASSESSMENT_EXAMPLES
 from ledger.api.routes.read_models import READ_MODEL_EXAMPLES
 from ledger.services.ledger import LedgerService
 
@@ -233,7 +234,7 @@ def _json_schema_fix(schema: dict[str, Any]) -> None:
 def _read_model_examples(schema: dict[str, Any]) -> None:
     """Put back the read-model routes' own response examples with their nulls (FastAPI
     drops every ``None`` from the document, which would leave required fields missing)."""
-    for path, example in READ_MODEL_EXAMPLES.items():
+    for path, example in (READ_MODEL_EXAMPLES | ASSESSMENT_EXAMPLES).items():
         operation = schema.get("paths", {}).get(path, {}).get("get")
         if operation is not None:
             body = operation["responses"]["200"]["content"]["application/json"]
