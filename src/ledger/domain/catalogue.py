@@ -302,9 +302,12 @@ class Catalogue:
 from ledger.domain.assessment_events import ASSESSMENT_EVENTS  # noqa: E402
 from ledger.domain.assistance_events import ASSISTANCE_EVENTS  # noqa: E402
 from ledger.domain.audit_events import AUDIT_EVENTS  # noqa: E402
+from ledger.domain.correction_events import CORRECTION_EVENTS  # noqa: E402
 from ledger.domain.fund_events import FUND_EXTRA_EVENTS  # noqa: E402
 from ledger.domain.programme_events import PROGRAMME_EVENTS  # noqa: E402
+from ledger.domain.sla_events import SLA_EVENTS  # noqa: E402
 from ledger.domain.supervision_events import SUPERVISION_EVENTS  # noqa: E402
+from ledger.domain.survey_events import SURVEY_EVENTS  # noqa: E402
 
 DEFAULT_CATALOGUE = Catalogue(
     REGISTRY_EVENTS
@@ -315,4 +318,7 @@ DEFAULT_CATALOGUE = Catalogue(
     + ASSESSMENT_EVENTS
     + SUPERVISION_EVENTS
     + AUDIT_EVENTS
+    + SURVEY_EVENTS
+    + SLA_EVENTS
+    + CORRECTION_EVENTS
 )

@@ -11,15 +11,19 @@ from ledger.domain import (
     assessment,
     assistance,
     audit_findings,
+    corrections,
     dibao,
     enrolments,
     funds,
     notices,
     payments,
     programmes,
+    sla,
+    sla_inspections,
     spot_checks,
     standards,
     supervision,
+    survey,
 )
 from ledger.domain.model import Rules
 
@@ -41,6 +45,11 @@ def build_rules() -> Rules:
         assessment,
         supervision,
         audit_findings,
+        # These watch event types owned above, so they register after the owners.
+        survey,
+        sla,
+        sla_inspections,
+        corrections,
     )
     for module in modules:
         module.register(rules)
