@@ -181,7 +181,8 @@ def _plant_supervision(scenario: Scenario) -> None:
 
 
 def _plant(scenario: Scenario) -> set[tuple[str, tuple[str, ...]]]:
-    """Add the seven irregularities of issue 5; the (code, subjects) they must raise."""
+    """Add the seven irregularities of issue 5; the (code, subjects) they must raise (eight
+    findings: the death is two irregularities, see below)."""
     desk, summary = scenario.desk, scenario.summary
     enrolment = _active_enrolment(scenario)
     desk.emit(
@@ -217,6 +218,22 @@ def _plant(scenario: Scenario) -> set[tuple[str, tuple[str, ...]]]:
             "location_org_id": summary.county_id,
             "start_date": "2019-03-01",
             "end_date": "2019-03-05",
+        },
+    )
+    # The relative's application went through a complete 7-day notice: its one planted
+    # irregularity is the unfiled relationship (an approval with no notice at all would be
+    # AF-APP-NO-NOTICE as well).
+    _legacy(
+        scenario,
+        "legacy-notice-3",
+        {
+            "type": "PUBLIC_NOTICE",
+            "notice_id": "old-notice-3",
+            "kind": "PRELIMINARY_OPINION",
+            "subject_ids": ["old-app-3"],
+            "location_org_id": summary.county_id,
+            "start_date": "2019-03-08",
+            "end_date": "2019-03-14",
         },
     )
     _legacy(
@@ -271,6 +288,11 @@ def _plant(scenario: Scenario) -> set[tuple[str, tuple[str, ...]]]:
     _plant_supervision(scenario)
     return {
         _key("AF-PAY-AFTER-EXIT", [enrolment]),
+        # The same planted death is a second, distinct irregularity: the bank kept paying
+        # (AF-PAY-AFTER-EXIT, the money), *and* the enrolment is still open more than 20
+        # working days after the death was reported (AF-ELIG-SHOULD-EXIT, the officials who
+        # did not act; the demo log runs into January 2025, past that SLA).
+        _key("AF-ELIG-SHOULD-EXIT", [enrolment, "DEATH"]),
         _key("AF-FUND-OFF-EARMARK", ["obs-1", summary.fund_account_id]),
         _key("AF-APP-NO-NOTICE", ["old-notice-17"]),
         _key("AF-APP-RELATIVE-UNFILED", ["old-app-3"]),
@@ -351,7 +373,7 @@ def test_an_auditor_disposes_and_the_register_lists_with_filters(scenario: Scena
     finally:
         store.close()
 
-    assert len(everything.rows) == 7
+    assert len(everything.rows) == 8
     assert [r.finding_id for r in confirmed.rows] == [target]
     assert confirmed.rows[0].disposition_reason == "bank statement checked"
     assert [r.to_json()["subject_refs"] for r in by_code.rows] == [["notice-planted", "CRITICISM"]]
@@ -362,7 +384,7 @@ def test_an_auditor_disposes_and_the_register_lists_with_filters(scenario: Scena
         "AF-APP-SPOTCHECK",
         "AF-SCO-MISMATCH",
     }
-    assert len(in_county.rows) == 7  # every planted irregularity is the demo county's
+    assert len(in_county.rows) == 8  # every planted irregularity is the demo county's
     assert elsewhere.rows == []
     assert {r.status for r in before.rows} == {"OPEN"}  # as known before the disposition
     assert before.state_hash != everything.state_hash
@@ -425,3 +447,92 @@ def _raised_for(scenario: Scenario, subject: str) -> list[dict[str, Any]]:
         for f in scenario.log()
         if f["event_type"] == "AuditFindingRaised" and subject in f["payload"]["subject_refs"]
     ]
+
+
+def test_legacy_records_of_blocked_irregularities_are_found_on_a_real_ledger(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Irregularities the hard invariants refuse live (TRM-1, STD-1, SOD-6) still enter as
+    imported legacy records, pass the append path as facts, and are found, exactly."""
+    tmp = tmp_path_factory.mktemp("legacy-findings")
+    world = make_world(f"sqlite:///{tmp / 'ledger.db'}", tmp / "home")
+    try:
+        desk = new_admin_desk(
+            lambda raw: world.service.append(raw).receipt,
+            read_private_key(world.settings.home / ADMIN_KEY_FILE),
+            "admin-1",
+            "city",
+            world.service.registry.version,
+        )
+        summary = write_demo(desk, fake_identity)
+        legacy = Scenario(world, desk, summary)
+        county = summary.county_id
+        _legacy(
+            legacy,
+            "legacy-termination-1",
+            {
+                "type": "TERMINATION",
+                "enrolment_id": "old-enr-8",
+                "person_id": "p-old-8",
+                "programme_code": "WUBAO",
+                "reason_code": "NO_LONGER_ELIGIBLE",
+                "decided_on": "2019-03-12",
+                "notice_id": None,
+                "notice_closed_on": None,
+                "evidence": [SHA],
+            },
+        )
+        _legacy(
+            legacy,
+            "legacy-standard-1",
+            {  # EX-STD-1: 10,500 yuan a year against a floor of 10,800
+                "type": "BENEFIT_STANDARD",
+                "standard_id": "old-std-2019",
+                "programme_code": "WUBAO",
+                "admin_unit_id": county,
+                "support_mode": "DISPERSED",
+                "component": "BASIC_LIVING",
+                "amount_fen": 1_050_000,
+                "effective_from": "2019-07",
+                "basis": {
+                    "prior_year_consumption_per_capita_fen": 1_800_000,
+                    "dibao_monthly_standard_fen": 65_000,
+                },
+                "basic_standard_fen": None,
+            },
+        )
+        _legacy(
+            legacy,
+            "legacy-inspection-1",
+            {
+                "type": "INSPECTION",
+                "inspection_id": "old-ins-3",
+                "mode": "UNANNOUNCED",
+                "target_org_ids": [county],
+                "team": [
+                    {"actor_id": "old-insp-1", "org_id": "city"},
+                    {"actor_id": "old-insp-2", "org_id": county},
+                ],
+                "conducted_on": "2019-03-05",
+            },
+        )
+
+        pending = FindingsService(world.service).pending()
+
+        assert {_key(f.code, f.subject_refs) for f in pending} == {
+            _key("AF-ELIG-LOST-COVERAGE", ["old-enr-8", _imported(legacy, "legacy-termination-1")]),
+            _key("AF-STD-BELOW-FLOOR", ["old-std-2019"]),
+            _key("AF-INS-CONFLICT", ["old-ins-3", "old-insp-2"]),
+        }
+        assert {f.severity for f in pending} == {"H"}
+    finally:
+        world.service.close()
+
+
+def _imported(scenario: Scenario, record_id: str) -> str:
+    """The event id of the ``LegacyRecordImported`` of ``record_id``."""
+    return next(
+        f["event_id"]
+        for f in scenario.log()
+        if f["event_type"] == "LegacyRecordImported" and f["stream_id"] == record_id
+    )

@@ -19,7 +19,9 @@ auditor found outside the ledger. Both are always accepted (§4.0); the findings
 
 A legacy record is typed: ``record.type`` names its shape, and the shape is checked like any
 payload (a ``PUBLIC_NOTICE`` with its dates, an ``APPROVAL`` with the officials related to the
-applicant, a ``SPOT_CHECK_SAMPLE`` with its seed, an ``INDICATOR_SCORE`` with its inputs).
+applicant, a ``SPOT_CHECK_SAMPLE`` with its seed, an ``INDICATOR_SCORE`` with its inputs, a
+``BENEFIT_STANDARD`` with its floor basis, a ``TERMINATION`` with its notice and evidence, an
+``INSPECTION`` with its team's units).
 """
 
 from __future__ import annotations
@@ -46,11 +48,27 @@ from ledger.domain.fields import (
     text,
 )
 from ledger.domain.fields import _described as described
-from ledger.domain.programme_events import FUND_PURPOSES, NOTICE_KINDS, PROGRAMME_CODES
+from ledger.domain.programme_events import (
+    COMPONENTS,
+    FUND_PURPOSES,
+    NOTICE_KINDS,
+    PROGRAMME_CODES,
+    SUPPORT_MODES,
+    TERMINATION_REASONS,
+)
+from ledger.domain.supervision_events import INSPECTION_MODES
 
 SEVERITIES = ("H", "M", "L")
 DISPOSITIONS = ("CONFIRMED", "FALSE_POSITIVE", "REFERRED_TO_DISCIPLINE")
-LEGACY_RECORD_TYPES = ("PUBLIC_NOTICE", "APPROVAL", "SPOT_CHECK_SAMPLE", "INDICATOR_SCORE")
+LEGACY_RECORD_TYPES = (
+    "PUBLIC_NOTICE",
+    "APPROVAL",
+    "SPOT_CHECK_SAMPLE",
+    "INDICATOR_SCORE",
+    "BENEFIT_STANDARD",
+    "TERMINATION",
+    "INSPECTION",
+)
 
 _ID = IDENTIFIER
 _IDS = list_of(IDENTIFIER, min_len=1, max_len=1_000, unique=True)
@@ -138,6 +156,54 @@ LEGACY_RECORDS: Mapping[str, Check] = {
             "formula_id": one_of("F-BONUS", "F-SHORT"),
             "inputs": _decimal_inputs,
             "recorded_score": _decimal,
+        }
+    ),
+    # An annual standard as the old system published it; a care standard carries the basic
+    # standard it went with (STD-2), a basic one its floor basis (STD-1) when known.
+    "BENEFIT_STANDARD": record(
+        {
+            "type": one_of("BENEFIT_STANDARD"),
+            "standard_id": _ID,
+            "programme_code": one_of(*PROGRAMME_CODES),
+            "admin_unit_id": _ID,
+            "support_mode": one_of(*SUPPORT_MODES),
+            "component": one_of(*COMPONENTS),
+            "amount_fen": FEN,
+            "effective_from": PERIOD,
+            "basis": nullable(
+                record(
+                    {
+                        "prior_year_consumption_per_capita_fen": FEN,
+                        "dibao_monthly_standard_fen": FEN,
+                    }
+                )
+            ),
+            "basic_standard_fen": nullable(FEN),
+        }
+    ),
+    # A termination as decided in the old system, with its notice (if any) and evidence.
+    "TERMINATION": record(
+        {
+            "type": one_of("TERMINATION"),
+            "enrolment_id": _ID,
+            "person_id": _ID,
+            "programme_code": one_of(*PROGRAMME_CODES),
+            "reason_code": one_of(*TERMINATION_REASONS),
+            "decided_on": DATE,
+            "notice_id": nullable(_ID),
+            "notice_closed_on": nullable(DATE),
+            "evidence": list_of(SHA256_HEX, max_len=200),
+        }
+    ),
+    # An inspection and its team as recorded in the old system (each member's unit).
+    "INSPECTION": record(
+        {
+            "type": one_of("INSPECTION"),
+            "inspection_id": _ID,
+            "mode": one_of(*INSPECTION_MODES),
+            "target_org_ids": _IDS,
+            "team": list_of(record({"actor_id": _ID, "org_id": _ID}), min_len=1, max_len=50),
+            "conducted_on": DATE,
         }
     ),
 }

@@ -11,6 +11,9 @@ detectors re-check them anyway (§7: "the blocking code itself must be checked")
 * :class:`RelativeUnfiled` — ``AF-APP-RELATIVE-UNFILED``: an approval of an applicant related
   to a caseworker or committee member with no ``RelativeOfOfficialFiled`` before it, or (in
   legacy data) approved by the related official.
+* :class:`ApprovalWithoutNotice` — ``AF-APP-NO-NOTICE`` for an approval (live or legacy) with
+  no preliminary-opinion notice, a notice recorded only after it (backdated), a notice that
+  had not ended, or an objection left uninvestigated (APP-8).
 * :class:`SpotCheckNotReproducible` — ``AF-APP-SPOTCHECK``: a county sample that is not the one
   ``SPLITMIX64-FISHER-YATES-v1`` draws from its seed, or smaller than ceil(ratio * N).
 """
@@ -265,3 +268,173 @@ class SpotCheckNotReproducible(Detector):
     def findings(self, clock: date) -> Iterator[Finding]:
         del clock
         yield from self._found
+
+
+@dataclass
+class _Posted:
+    """A preliminary-opinion notice as the approval detector needs it."""
+
+    notice_id: str
+    end: date
+    event_id: str
+    position: int
+    objections: dict[str, str]
+    """Objection id → the event that received it."""
+    investigated: dict[str, int]
+    """Objection id → log position of its investigation."""
+
+
+@dataclass(frozen=True)
+class _Approval:
+    application_id: str
+    day: date
+    position: int
+    event_id: str
+    admin_unit_id: str | None
+    legacy: bool
+
+
+class ApprovalWithoutNotice(Detector):
+    """``AF-APP-NO-NOTICE`` for approvals (APP-8), live and legacy: one finding per approval.
+
+    An approval is judged against the preliminary-opinion notices naming its application
+    (live ``PublicNoticePosted`` and legacy ``PUBLIC_NOTICE`` records alike):
+
+    * none at all: approved with no notice;
+    * none recorded before the approval, only after it: a backdated notice;
+    * the latest one recorded before it ends on or after the approval date: approved before
+      the notice period was over;
+    * an objection received on that notice and not investigated before the approval.
+
+    A notice that was too short is :class:`NoticeTooShort`'s finding (on the notice), not a
+    second one here: one irregularity, one finding.
+    """
+
+    name = "approval-notice"
+    version = 1
+    types = frozenset(
+        {
+            "PublicNoticePosted",
+            "ObjectionReceived",
+            "ObjectionInvestigated",
+            "ApplicationSubmitted",
+            "ApplicationApproved",
+            LEGACY,
+        }
+    )
+
+    def __init__(self) -> None:
+        self._notices: dict[str, list[_Posted]] = {}
+        """application id → its preliminary-opinion notices, in log order."""
+        self._by_id: dict[str, _Posted] = {}
+        self._objection_notice: dict[str, str] = {}
+        self._township: dict[str, str] = {}
+        self._approvals: list[_Approval] = []
+
+    def observe(self, event: DomainEvent) -> None:
+        p = event.payload
+        kind = event.event_type
+        if kind == "PublicNoticePosted":
+            self._posted(p, event)
+        elif kind == "ObjectionReceived":
+            notice = self._by_id.get(event.stream_id)
+            if notice is not None:
+                notice.objections[p["objection_id"]] = event.event_id
+                self._objection_notice[p["objection_id"]] = notice.notice_id
+        elif kind == "ObjectionInvestigated":
+            notice_id = self._objection_notice.get(p["objection_id"])
+            if notice_id is not None:
+                investigated = self._by_id[notice_id].investigated
+                investigated.setdefault(p["objection_id"], event.position)
+        elif kind == "ApplicationSubmitted":
+            self._township[event.stream_id] = p["township_org_id"]
+        elif kind == "ApplicationApproved":
+            self._approvals.append(
+                _Approval(
+                    event.stream_id,
+                    event.day,
+                    event.position,
+                    event.event_id,
+                    self._township.get(event.stream_id),
+                    legacy=False,
+                )
+            )
+        else:
+            self._legacy(event)
+
+    def _legacy(self, event: DomainEvent) -> None:
+        notice = legacy_record(event, "PUBLIC_NOTICE")
+        if notice is not None:
+            self._posted(notice, event)
+        approval = legacy_record(event, "APPROVAL")
+        if approval is not None:
+            self._approvals.append(
+                _Approval(
+                    approval["application_id"],
+                    parse_date(approval["approved_on"]),
+                    event.position,
+                    event.event_id,
+                    event.payload["admin_unit_id"],
+                    legacy=True,
+                )
+            )
+
+    def _posted(self, p: Mapping[str, Any], event: DomainEvent) -> None:
+        if p["kind"] != "PRELIMINARY_OPINION":
+            return
+        notice = _Posted(
+            p["notice_id"], parse_date(p["end_date"]), event.event_id, event.position, {}, {}
+        )
+        self._by_id[notice.notice_id] = notice
+        for subject in p["subject_ids"]:
+            self._notices.setdefault(subject, []).append(notice)
+
+    def findings(self, clock: date) -> Iterator[Finding]:
+        del clock
+        for approval in self._approvals:
+            problem = self._problem(approval)
+            if problem is None:
+                continue
+            why, cited = problem
+            source = "legacy " if approval.legacy else ""
+            yield self.finding(
+                "AF-APP-NO-NOTICE",
+                [approval.application_id],
+                [approval.event_id, *cited],
+                f"{source}application {approval.application_id} was approved on "
+                f"{approval.day} {why}",
+                rule_ref="APP-8",
+                period=f"{approval.day:%Y-%m}",
+                admin_unit_id=approval.admin_unit_id,
+            )
+
+    def _problem(self, approval: _Approval) -> tuple[str, list[str]] | None:
+        """Why the approval lacks a completed notice, and the notice events that show it."""
+        notices = self._notices.get(approval.application_id, [])
+        if not notices:
+            return "with no preliminary-opinion notice", []
+        before = [n for n in notices if n.position < approval.position]
+        if not before:
+            late = notices[0]
+            return (
+                f"before its notice {late.notice_id} was recorded (a backdated notice)",
+                [late.event_id],
+            )
+        notice = before[-1]
+        if approval.day <= notice.end:
+            return (
+                f"before notice {notice.notice_id} ended on {notice.end}",
+                [notice.event_id],
+            )
+        open_objections = sorted(
+            o
+            for o in notice.objections
+            if notice.investigated.get(o, approval.position) >= approval.position
+        )
+        if open_objections:
+            return (
+                f"with objection(s) {', '.join(open_objections)} to notice "
+                f"{notice.notice_id} not investigated",
+                [notice.event_id, *(notice.objections[o] for o in open_objections)],
+            )
+        return None

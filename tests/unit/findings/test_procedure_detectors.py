@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain.spot_checks import draw_sample
-from ledger.findings.procedure import NoticeTooShort, RelativeUnfiled, SpotCheckNotReproducible
+from ledger.findings.procedure import (
+    ApprovalWithoutNotice,
+    NoticeTooShort,
+    RelativeUnfiled,
+    SpotCheckNotReproducible,
+)
 from tests.unit.findings.builders import Feed, legacy, programme
 
 SHA = "a" * 64
@@ -236,3 +241,145 @@ def test_a_reproducible_sample_is_clean_and_a_too_small_one_is_found() -> None:
 
     [found] = feed.findings()
     assert "2 sampled of 10, at least 3" in found.summary
+
+
+# --- AF-APP-NO-NOTICE on approvals (ApprovalWithoutNotice) -------------------------------------
+
+
+def _notice(feed: Feed, start: str, end: str, *, on: str, app: str = "app-1") -> None:
+    feed.event(
+        "PublicNoticePosted",
+        "n-1",
+        {
+            "notice_id": "n-1",
+            "kind": "PRELIMINARY_OPINION",
+            "subject_ids": [app],
+            "location_org_id": "village-1",
+            "start_date": start,
+            "end_date": end,
+            "content_sha256": SHA,
+        },
+        actor="reviewer-1",
+        on=on,
+    )
+
+
+def _approve(feed: Feed, on: str, app: str = "app-1") -> None:
+    feed.event("ApplicationApproved", app, _approval(), actor="approver-1", on=on)
+
+
+def _objection(feed: Feed, objection: str, *, investigated: bool) -> None:
+    feed.event(
+        "ObjectionReceived",
+        "n-1",
+        {
+            "objection_id": objection,
+            "subject_id": "app-1",
+            "received_on": "2024-03-04",
+            "channel": "WRITTEN",
+            "content_sha256": SHA,
+        },
+        actor="reviewer-1",
+        on="2024-03-04",
+    )
+    if investigated:
+        feed.event(
+            "ObjectionInvestigated",
+            "n-1",
+            {"objection_id": objection, "finding": "DISMISSED", "summary_sha256": SHA},
+            actor="inv-1",
+            on="2024-03-06",
+        )
+
+
+def test_an_approval_after_a_complete_notice_is_clean() -> None:
+    feed = Feed([ApprovalWithoutNotice()])
+    feed.event(
+        "ApplicationSubmitted",
+        "app-1",
+        _submission("app-1", "TEKUN"),
+        actor="clerk-1",
+        on="2024-02-01",
+    )
+    _notice(feed, "2024-03-01", "2024-03-07", on="2024-03-01")
+    _objection(feed, "obj-1", investigated=True)
+    _approve(feed, "2024-03-08")
+
+    assert feed.findings() == []
+
+
+def test_an_approval_with_no_notice_at_all_is_found() -> None:
+    feed = Feed([ApprovalWithoutNotice()])
+    feed.event(
+        "ApplicationSubmitted",
+        "app-1",
+        _submission("app-1", "TEKUN"),
+        actor="clerk-1",
+        on="2024-02-01",
+    )
+    _approve(feed, "2024-03-08")
+
+    [found] = feed.findings()
+    assert (found.code, found.subject_refs, found.rule_ref, found.severity) == (
+        "AF-APP-NO-NOTICE",
+        ("app-1",),
+        "APP-8",
+        "H",
+    )
+    assert "with no preliminary-opinion notice" in found.summary
+    assert found.admin_unit_id == "township-1"
+
+
+def test_an_approval_on_the_last_day_of_the_notice_is_found() -> None:
+    feed = Feed([ApprovalWithoutNotice()])
+    _notice(feed, "2024-03-01", "2024-03-07", on="2024-03-01")
+    _approve(feed, "2024-03-07")
+
+    [found] = feed.findings()
+    assert "before notice n-1 ended on 2024-03-07" in found.summary
+
+
+def test_a_notice_recorded_after_the_approval_is_backdated() -> None:
+    feed = Feed([ApprovalWithoutNotice()])
+    _approve(feed, "2024-03-20")
+    _notice(feed, "2024-03-01", "2024-03-07", on="2024-03-21")
+
+    [found] = feed.findings()
+    assert "a backdated notice" in found.summary
+    assert len(found.evidence_event_ids) == 2
+
+
+def test_an_objection_not_investigated_before_the_approval_is_found() -> None:
+    feed = Feed([ApprovalWithoutNotice()])
+    _notice(feed, "2024-03-01", "2024-03-07", on="2024-03-01")
+    _objection(feed, "obj-1", investigated=True)
+    _objection(feed, "obj-2", investigated=False)
+    _approve(feed, "2024-03-08")
+
+    [found] = feed.findings()
+    assert "objection(s) obj-2 to notice n-1 not investigated" in found.summary
+
+
+def test_legacy_approvals_are_held_to_legacy_notices() -> None:
+    feed = Feed([ApprovalWithoutNotice()])
+    legacy(
+        feed,
+        "legacy-n-3",
+        {
+            "type": "PUBLIC_NOTICE",
+            "notice_id": "old-notice-3",
+            "kind": "PRELIMINARY_OPINION",
+            "subject_ids": ["old-app-3"],
+            "location_org_id": "village-1",
+            "start_date": "2020-05-01",
+            "end_date": "2020-05-07",
+        },
+    )
+    _legacy_approval(feed, filed=True)  # approved on 2020-05-11
+    assert feed.findings() == []
+
+    unannounced = Feed([ApprovalWithoutNotice()])
+    _legacy_approval(unannounced, filed=True)
+    [found] = unannounced.findings()
+    assert found.summary.startswith("legacy application old-app-3 was approved on 2020-05-11")
+    assert found.admin_unit_id == "township-1"
