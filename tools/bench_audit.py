@@ -8,11 +8,12 @@ Measured in one run, each against a baseline from the same run:
 * a full-log pass of the audit-finding detectors against reading and decoding the raw log
   (target: the detectors' throughput >= 20 % of the raw read's);
 * ``ledger verify --replay`` (V1-V11) against the plain verifier (V1-V7, V13) on the same
-  ledger (target: <= 3 x its time), on the demo year alone (every event a business event: the
+  ledger (target: <= 3 x its time), on the city demo year alone (every event a business event: the
   worst case for the replay) and on the 10,000-event ledger.
 
-The ledger is the demo year of :mod:`ledger.tools.demo_data` (real signatures, registry and
-business rules), grown with signed filler events by :func:`ledger.tools.bench.bulk_fill`.
+The ledger is the city's demo year of :mod:`ledger.tools.demo_city` (every programme, the
+funds and the assessment year; real signatures, registry and business rules), grown with
+signed filler events by :func:`ledger.tools.bench.bulk_fill`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from ledger.services.replay import ReplayService
 from ledger.settings import Settings
 from ledger.tools.bench import Row, bulk_fill, make_ledger
 from ledger.tools.commands import open_source
-from ledger.tools.demo_data import write_demo
+from ledger.tools.demo_city import write_city_year
 from ledger.tools.scenario import new_admin_desk
 from ledger.verification import VerifyOptions, verify
 from ledger.verification.replay import stored_projection_hashes, verify_deep
@@ -56,7 +57,7 @@ def _median_seconds(run: Callable[[], object], repeats: int) -> float:
 
 
 def _demo_ledger(tmp: Path) -> tuple[Settings, bytes, str, str]:
-    """The demo year on a fresh SQLite ledger: (settings, filler key, a decision, its case)."""
+    """The city demo year on a fresh SQLite ledger: (settings, filler key, a decision, its case)."""
     settings, key = make_ledger(f"sqlite:///{tmp / 'audit.db'}", tmp / "home-audit")
     service = open_ledger(settings)
     try:
@@ -67,7 +68,7 @@ def _demo_ledger(tmp: Path) -> tuple[Settings, bytes, str, str]:
             "city",
             service.registry.version,
         )
-        write_demo(desk, _fake_identity)
+        write_city_year(desk, _fake_identity)
     finally:
         service.close()
     decision = next(v for k, v in desk.event_ids.items() if k.startswith("decision:"))
@@ -172,10 +173,10 @@ def bench_audit(tmp: Path, quick: bool) -> list[Row]:
     small, large = 10_000, (100_000 if quick else 1_000_000)
     settings, key, decision, case = _demo_ledger(tmp)
     demo_events = _size(settings)
-    rows = [Row("audit", "demo year (business events)", demo_events, "events")]
+    rows = [Row("audit", "city demo year (business events)", demo_events, "events")]
     _replay_costs(settings, decision, case)  # builds the stored projections for V9
-    rows += _verify_rows(f"demo year, {demo_events:,} events", *_verify_pair(settings))
-    rows += _detector_rows(settings, f"demo year, {demo_events:,} events")
+    rows += _verify_rows(f"city year, {demo_events:,} events", *_verify_pair(settings))
+    rows += _detector_rows(settings, f"city year, {demo_events:,} events")
     costs: dict[int, tuple[float, float, float]] = {}
     for target in (small, large):
         bulk_fill(settings, key, target - _size(settings))
