@@ -15,15 +15,18 @@ evidence-bundle verifier (over the bundle's events), so both give the same verdi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from ledger.domain import funds, payments
+from ledger.domain import assessment_results, assessment_scores, funds, payments
+from ledger.domain.assessment_state import require_scheme
 from ledger.domain.catalogue import REGISTRY_STREAM
 from ledger.domain.model import DomainEvent, DomainState, Rules
 from ledger.domain.periods import Period, period_amount_fen
 from ledger.domain.registry import Registry
+from ledger.domain.scoring_replay import ranking_rows
 from ledger.errors import LedgerError
 from ledger.integrity.signing import b64decode_strict, key_id_for
 from ledger.services.decisions import RegistryDirectory, domain_event
@@ -172,7 +175,26 @@ class Refold:
             found.append(self._availability(event))
         if event.event_type == "PaymentBatchPrepared":
             found.append(self._line_amounts(event))
+        scoring = _SCORING_DERIVATIONS.get(event.event_type)
+        if scoring is not None:
+            found.append(self._scoring(event, *scoring))
         return tuple(found)
+
+    def _scoring(
+        self,
+        event: DomainEvent,
+        name: str,
+        derive: Callable[[DomainState, DomainEvent], tuple[Any, Any, str]],
+    ) -> Derivation:
+        """A score, ranking or award eligibility recomputed from the rebuilt assessment state
+        with the scheme's formulas (F-BONUS/F-SHORT, F-ANNUAL, F-RANK, AWD-*)."""
+        inputs = {"scheme_id": event.payload.get("scheme_id")}
+        try:
+            stated, derived, detail = derive(self.state, event)
+        except LedgerError as e:
+            return Derivation(name, None, None, UNDERIVABLE, f"{e.code}: {e.detail}", inputs)
+        result = MATCH if stated == derived else MISMATCH
+        return Derivation(name, stated, derived, result, detail, inputs)
 
     def _line_amounts(self, event: DomainEvent) -> Derivation:
         """PAY-5 for every line: the §4.2 instalment of the enrolment's annual amount."""
@@ -324,6 +346,53 @@ class Refold:
             if isinstance(value, str):
                 derived[value] = key_id_for(b64decode_strict(value))
         self.registry.apply(fields["event_type"], payload, index, derived_key_ids=derived)
+
+
+def _indicator_final(state: DomainState, event: DomainEvent) -> tuple[Any, Any, str]:
+    scheme = require_scheme(state, event)
+    expected = assessment_scores.expected_score(state, scheme, event)
+    stated = str(Decimal(event.payload["final"]).quantize(Decimal("0.0001")))
+    detail = (
+        f"{expected.formula_id} for {event.payload['assessee']} on "
+        f"{event.payload['indicator_id']} under scheme {scheme.config.scheme_id}: base "
+        f"{expected.base}, bonus {expected.bonus}, deduction {expected.deduction}"
+    )
+    return stated, str(expected.final), detail
+
+
+def _ranking(state: DomainState, event: DomainEvent) -> tuple[Any, Any, str]:
+    scheme = require_scheme(state, event)
+    result = assessment_results.recompute(state, scheme)
+    derived = [[row["assessee"], str(row["S"])] for row in ranking_rows(result)]
+    stated = [[row["assessee"], str(row["S"])] for row in event.payload["ranking"]]
+    vetoed = ", ".join(sorted(result.ranking.vetoed)) or "none"
+    return stated, derived, f"F-ANNUAL and F-RANK over every assessee; vetoed: {vetoed}"
+
+
+def _award(state: DomainState, event: DomainEvent) -> tuple[Any, Any, str]:
+    scheme = require_scheme(state, event)
+    ranking = assessment_results.recompute(state, scheme).ranking
+    p = event.payload
+    kind = p["award_type"]
+    if kind == "COMPREHENSIVE":
+        eligible = p["assessee"] in ranking.comprehensive and p["assessee"] not in ranking.vetoed
+        basis = f"recomputed comprehensive awards: {', '.join(ranking.comprehensive)}"
+    elif kind == "SINGLE_ITEM":
+        winners = ranking.single_item.get(str(p.get("category")), ())
+        eligible = p["assessee"] in winners
+        basis = f"recomputed single-item awards for {p.get('category')}: {', '.join(winners)}"
+    else:
+        eligible = p["assessee"] not in ranking.vetoed and p["assessee"] not in ranking.revoked
+        basis = "an advanced individual's unit is neither vetoed nor revoked"
+    return True, eligible, basis
+
+
+_SCORING_DERIVATIONS: dict[str, tuple[str, Callable[[DomainState, DomainEvent], Any]]] = {
+    "IndicatorScoreRecorded": ("indicator_final", _indicator_final),
+    "AssessmentConsolidated": ("ranking", _ranking),
+    "AwardGranted": ("award_eligible", _award),
+}
+"""Decisions whose numbers the assessment rules recompute, and how to show the recomputation."""
 
 
 def _jsonable(value: Any) -> Any:
