@@ -300,6 +300,8 @@ class Catalogue:
 
 # The business event specs need EventSpec and Kind, defined above.
 from ledger.domain.assessment_events import ASSESSMENT_EVENTS  # noqa: E402
+from ledger.domain.assessment_w11_events import W11_EVENTS  # noqa: E402
+from ledger.domain.assessment_w16_events import W16_EVENTS  # noqa: E402
 from ledger.domain.assistance_events import ASSISTANCE_EVENTS  # noqa: E402
 from ledger.domain.audit_events import AUDIT_EVENTS  # noqa: E402
 from ledger.domain.correction_events import CORRECTION_EVENTS  # noqa: E402
@@ -316,6 +318,8 @@ DEFAULT_CATALOGUE = Catalogue(
     + FUND_EXTRA_EVENTS
     + ASSISTANCE_EVENTS
     + ASSESSMENT_EVENTS
+    + W11_EVENTS
+    + W16_EVENTS
     + SUPERVISION_EVENTS
     + AUDIT_EVENTS
     + SURVEY_EVENTS

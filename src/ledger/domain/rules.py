@@ -9,6 +9,8 @@ from __future__ import annotations
 from ledger.domain import (
     applications,
     assessment,
+    assessment_w11,
+    assessment_w16,
     assistance,
     audit_findings,
     corrections,
@@ -43,6 +45,8 @@ def build_rules() -> Rules:
         payments,
         assistance,
         assessment,
+        assessment_w11,
+        assessment_w16,
         supervision,
         audit_findings,
         # These watch event types owned above, so they register after the owners.
