@@ -72,6 +72,19 @@ SEVERITY: dict[str, str] = {
     "AF-RECT-CLOSED-UNVERIFIED": "H",
     "AF-SUR-QUOTA": "M",
     "AF-BACKDATED": "H",
+    "AF-APP-THIN-INVESTIGATION": "M",
+    "AF-APP-DEFICIENCY-REPEAT": "L",
+    "AF-APP-REJECT-NO-REASON": "M",
+    "AF-RECT-EXTENSION-ABUSE": "L",
+    "AF-SCO-DOUBLE-PENALTY": "L",
+    "AF-INS-MOSTLY-ANNOUNCED": "L",
+    "AF-SUR-DONTKNOW": "L",
+    "AF-COR-NEAR-DECISION": "M",
+    "AF-RECT-OVERDUE": "M",
+    "AF-SCO-SELF-INFLATION": "M",
+    "AF-ELIG-PERIODIC-REVIEW-MISSING": "M",
+    "AF-FUND-COMMINGLED": "M",
+    "AF-CAP-MULTI-PREFERENCE": "M",
 }
 """Severity of each finding code the detectors (or the soft invariants) can raise."""
 
