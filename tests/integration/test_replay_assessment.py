@@ -96,6 +96,14 @@ def test_the_consolidated_ranking_is_recomputed_with_the_veto(city: City) -> Non
         ["county-dz", "96.125"],
     ]
     assert "vetoed: county-dz" in ranking["detail"]
+    # The score table as the office saw it just before consolidating.
+    table = report["projections"]["score_table"]
+    assert {row["assessee"]: row["annual_score"] for row in table["rows"]} == {
+        "county-hx": "103.8",
+        "county-lj": "100.4",
+        "county-dz": "96.125",
+    }
+    assert all(row["consolidated_score"] is None for row in table["rows"])
     assert {s["signature"] for s in report["signers"]} == {"verified"}
     assert all(p["verified"] for p in report["proofs"]["inclusion"])
 

@@ -286,7 +286,11 @@ class ReplayService:
             enrolments = sorted({*enrolments, fields["stream_id"]})
         accounts = sorted(s for s, rel in ids.items() if rel == "fund_account_id")
         try:
-            return {
+            shown: dict[str, Any] = {}
+            scheme_id = fields["payload"].get("scheme_id")
+            if isinstance(scheme_id, str):
+                shown["score_table"] = self._score_rows(scheme_id, fields["payload"], at)
+            return shown | {
                 "as_known_at": at,
                 "roster": {
                     "state_hash": self.projections.state_hash("roster", at),
@@ -303,6 +307,22 @@ class ReplayService:
             }
         except LedgerError as e:
             return {"available": False, "reason": e.detail}
+
+    def _score_rows(self, scheme_id: str, payload: Mapping[str, Any], at: int) -> dict[str, Any]:
+        """The scheme's score table (one assessee's row when the decision names one)."""
+        from ledger.projections.scores import score_table
+
+        assert self.projections is not None
+        named = payload.get("assessee")
+        assessee = named if isinstance(named, str) else None
+        page = score_table(
+            self.projections,
+            scheme_id=scheme_id,
+            assessee=assessee,
+            as_known_at_position=at,
+            limit=1000,
+        )
+        return {"state_hash": page.state_hash, "rows": list(page.rows)}
 
     def _roster_row(self, enrolment_id: str, at: int) -> dict[str, Any] | None:
         from ledger.projections.roster import ROSTER, RosterRow
