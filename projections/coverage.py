@@ -7,7 +7,9 @@ computed on both time axes (as known at a log position, as effective at a month 
   the support mode history ``[[from_period, mode], …]`` (enrolment, ``SupportModeChanged``),
   first and last payable month (``TerminationDecided``, with the roster's rule for deaths);
 * ``stay:<institution>/<person>/<admitted_on>`` — an institution residency
-  (``InstitutionResidencyRecorded``: admission, then discharge).
+  (``InstitutionResidencyRecorded``: admission, then discharge);
+* ``target:<year>:<programme>`` — the centralised-support target published for a year
+  (``CoverageTargetsPublished``).
 
 Beside them, the organisation tree (``OrganisationRegistered``: each unit's parent), so that
 a question about a county covers its townships and institutions.
@@ -15,9 +17,10 @@ a question about a county covers its townships and institutions.
 :func:`summarise` turns the rows valid at a position into the metrics: per township and
 programme the active beneficiaries in a month by support mode and the centralised-support
 rate = centralised ÷ (centralised + dispersed) as an exact fraction, checked against the
-N-WB-7 target for 特困 programmes (EX-RATE-1/2, via
-:mod:`ledger.domain.assistance_indicators`); per institution the residents on a date.
-Bed-construction progress (EX-BEDS) has no events in the catalogue yet, so it is not here.
+target in force for the programme and the month's year (N-WB-7; EX-RATE-1/2, via
+:mod:`ledger.domain.assistance_indicators`) — no target published, no check; per
+institution the residents on a date. Bed-construction progress is an assessment target
+(agreement milestones, the target-progress read model), not here.
 """
 
 from __future__ import annotations
@@ -31,12 +34,8 @@ from typing import Any, ClassVar, Self
 
 import orjson
 
-from ledger.domain.assistance_indicators import (
-    CENTRALISED_RATE_TARGET,
-    centralised_rate,
-    centralised_rate_met,
-)
-from ledger.domain.standards import TEKUN_PROGRAMMES
+from ledger.domain.assistance_indicators import centralised_rate, centralised_rate_met
+from ledger.domain.periods import parse_ratio
 from ledger.projections.base import Projection, State
 from ledger.projections.events import Event
 from ledger.projections.inspections import json_text
@@ -44,7 +43,7 @@ from ledger.projections.roster import ApplicationRow, last_payable_period
 from ledger.projections.sql import Tx
 from ledger.projections.tables import Rows, Table
 
-ENROLMENT, STAY = "ENROLMENT", "STAY"
+ENROLMENT, STAY, TARGET = "ENROLMENT", "STAY", "TARGET"
 CENTRALISED, DISPERSED = "CENTRALISED", "DISPERSED"
 RATE_RULE = "N-WB-7"
 
@@ -69,6 +68,7 @@ class CoverageRow:
         ("death_date", "TEXT"),
         ("admitted_on", "TEXT"),
         ("discharged_on", "TEXT"),
+        ("centralised_rate_min", "TEXT"),
     )
 
     subject_id: str
@@ -86,6 +86,8 @@ class CoverageRow:
     death_date: str | None = None
     admitted_on: str | None = None
     discharged_on: str | None = None
+    centralised_rate_min: str | None = None
+    """TARGET rows: the published share (``first_payable_period`` holds the year)."""
     known_from: int = -1
     known_to: int | None = None
 
@@ -191,6 +193,24 @@ def stay_key(payload: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- pure folds
 
 
+def target_key(year: object, programme_code: object) -> str:
+    return f"target:{year}:{programme_code}"
+
+
+def _targets(state: CoverageState, ev: Event) -> None:
+    """A year's centralised-support target per programme (``CoverageTargetsPublished``)."""
+    p = ev.payload
+    for code in p.get("programme_codes") or ():
+        row = CoverageRow(
+            target_key(p.get("year"), code),
+            TARGET,
+            programme_code=code,
+            first_payable_period=str(p.get("year")),
+            centralised_rate_min=p.get("centralised_rate_min"),
+        )
+        state.subjects.add(row.subject_id, row, ev.index)
+
+
 def _application(state: CoverageState, ev: Event) -> None:
     p = ev.payload
     app_id = str(p.get("application_id") or ev.stream_id)
@@ -284,6 +304,7 @@ COVERAGE_FOLDS: dict[str, Callable[[CoverageState, Event], None]] = {
     "TerminationWithdrawn": _on_enrolment(_withdrawn),
     "TerminationDecided": _on_enrolment(_decided),
     "InstitutionResidencyRecorded": _residency,
+    "CoverageTargetsPublished": _targets,
 }
 
 
@@ -291,7 +312,7 @@ class CoverageProjection(Projection[CoverageState]):
     """The inputs of ``CoverageMetrics`` (see module docstring)."""
 
     name = "coverage"
-    version = 1
+    version = 2
     types = frozenset(COVERAGE_FOLDS)
     tables = (COVERAGE, COVERAGE_APPLICATIONS, COVERAGE_ORGS)
 
@@ -305,6 +326,9 @@ class CoverageProjection(Projection[CoverageState]):
         for ev in events:
             if ev.event_type == "InstitutionResidencyRecorded":
                 keys.add(stay_key(ev.payload))
+            elif ev.event_type == "CoverageTargetsPublished":
+                codes = ev.payload.get("programme_codes") or ()
+                keys |= {target_key(ev.payload.get("year"), c) for c in codes}
             elif ev.stream_type == "enrolment":
                 keys.add(enrolment_key(ev.stream_id))
             if ev.event_type == "BeneficiaryEnrolled":
@@ -338,10 +362,13 @@ class UnitCoverage:
     programme_code: str | None
     centralised: int
     dispersed: int
+    target: Fraction | None = None
+    """The centralised-support target in force for the programme and year, if published."""
 
     def as_dict(self) -> dict[str, Any]:
         rate = centralised_rate(self.centralised, self.dispersed)
-        tracked = self.programme_code in TEKUN_PROGRAMMES
+        target = self.target
+        tracked = target is not None
         return {
             "admin_unit_id": self.admin_unit_id,
             "programme_code": self.programme_code,
@@ -350,16 +377,33 @@ class UnitCoverage:
             "dispersed": self.dispersed,
             "centralised_rate": f"{rate.numerator}/{rate.denominator}",
             "centralised_rate_percent": percent_text(rate),
-            "target": str(CENTRALISED_RATE_TARGET) if tracked else None,
-            "target_met": centralised_rate_met(self.centralised, self.dispersed)
-            if tracked
+            "target": str(target) if target is not None else None,
+            "target_met": centralised_rate_met(self.centralised, self.dispersed, target)
+            if target is not None
             else None,
             "rule": RATE_RULE if tracked else None,
         }
 
 
-def unit_coverage(rows: Iterable[CoverageRow], period: str | None) -> list[UnitCoverage]:
-    """Active enrolments in ``period`` counted per (township, programme) and support mode."""
+def targets_in_force(rows: Iterable[CoverageRow], period: str | None) -> dict[str, Fraction]:
+    """Programme code → the target of ``period``'s year (now: the latest year published)."""
+    by_year: dict[str, dict[str, Fraction]] = {}
+    for row in rows:
+        if row.kind == TARGET and row.centralised_rate_min is not None:
+            year = str(row.first_payable_period)
+            by_year.setdefault(year, {})[str(row.programme_code)] = parse_ratio(
+                row.centralised_rate_min
+            )
+    if not by_year:
+        return {}
+    year = period[:4] if period else max(by_year)
+    return by_year.get(year, {})
+
+
+def unit_coverage(rows: Sequence[CoverageRow], period: str | None) -> list[UnitCoverage]:
+    """Active enrolments in ``period`` counted per (township, programme) and support mode,
+    with the centralised-support target in force for the programme."""
+    targets = targets_in_force(rows, period)
     counts: dict[tuple[str, str], list[int]] = {}
     for row in rows:
         if row.kind != ENROLMENT or not row.active_in(period):
@@ -368,7 +412,7 @@ def unit_coverage(rows: Iterable[CoverageRow], period: str | None) -> list[UnitC
         pair = counts.setdefault(key, [0, 0])
         pair[0 if row.mode_in(period) == CENTRALISED else 1] += 1
     return [
-        UnitCoverage(unit or None, programme or None, c, d)
+        UnitCoverage(unit or None, programme or None, c, d, targets.get(programme))
         for (unit, programme), (c, d) in sorted(counts.items())
     ]
 

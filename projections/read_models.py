@@ -19,6 +19,7 @@ from ledger.projections.base import Projection
 from ledger.projections.coverage import (
     COVERAGE,
     COVERAGE_ORGS,
+    TARGET,
     CoverageProjection,
     CoverageRow,
     summarise,
@@ -338,10 +339,12 @@ class ReadModels:
             digest = self.store._state_hash(tx, "coverage", pos, at)
             parents = _parents(tx) if admin_unit_id is not None else {}
         if admin_unit_id is not None:
+            # Targets are the city's, for every unit: they stay whatever the filter.
             rows = [
                 r
                 for r in rows
-                if any(
+                if r.kind == TARGET
+                or any(
                     within(org, admin_unit_id, parents)
                     for org in (r.township_org_id, r.residence_org_id, r.institution_id)
                 )

@@ -27,6 +27,7 @@ from ledger.tools.scenario import (
     Treasurer,
     build_county,
     define_programmes,
+    publish_coverage_targets,
 )
 
 IdentityHmac = Callable[[str, str, str], str]
@@ -163,6 +164,7 @@ def write_demo(desk: Desk, identity: IdentityHmac, *, seed: int = 2024) -> DemoS
     rng = random.Random(seed)  # noqa: S311 - fake demo identities, not secrets
     county = build_county(desk)
     define_programmes(desk, county, date(2023, 5, 25))
+    publish_coverage_targets(desk, county, 2024, date(2023, 12, 20))
     treasurer = Treasurer(desk, county)
     fund = treasurer.open_fund(
         2024,

@@ -272,6 +272,24 @@ def define_programmes(desk: Desk, county: County, published: date) -> None:
         )
 
 
+def publish_coverage_targets(desk: Desk, county: County, year: int, day: date) -> None:
+    """The city's centralised-support target for the year's 特困 (N-WB-7: 40 %)."""
+    desk.emit(
+        desk.signers[county.government],
+        ("coverage_targets", str(year)),
+        "CoverageTargetsPublished",
+        {
+            "target_set_id": f"coverage-targets-{year}",
+            "year": year,
+            "programme_codes": [TEKUN],
+            "centralised_rate_min": "2/5",
+            "published_on": day.isoformat(),
+            "basis": "N-WB-7: at least 40 % centralised support in every township",
+        },
+        day,
+    )
+
+
 # ---------------------------------------------------------------------- one case
 
 

@@ -100,6 +100,7 @@ def test_replay_of_an_approval_matches_and_rederives_the_entitlement(audit: Audi
     assert {v["event_type"] for v in report["rule_versions"]} == {
         "ProgrammeDefined",
         "BenefitStandardPublished",
+        "CoverageTargetsPublished",
     }
     proofs = report["proofs"]
     assert proofs["checkpoint_signature"] == "verified"

@@ -2,12 +2,15 @@
 
 Pure functions over reported values (``domain.md`` §3.1.6, §5.9; N-CI-2..4, N-WB-7):
 
-* bed construction progress = beds completed ÷ beds planned (300); at least 60 % by 30 June
-  and 100 % by 30 November, else ``AF-TGT-MILESTONE`` (EX-BEDS-1/2);
+* bed construction progress = beds completed ÷ beds planned; each milestone a share due by a
+  date (the seed: 300 beds, 60 % by 30 June, 100 % by 30 November, else
+  ``AF-TGT-MILESTONE``; EX-BEDS-1/2). In the ledger the plan and its milestones are an
+  assessment target (``TargetResponsibilityAgreementSigned`` milestones);
 * centralised-support rate = centralised ÷ (centralised + dispersed), per township on
-  31 December; at least 40 % (EX-RATE-1/2).
+  31 December, against the target in force (``CoverageTargetsPublished``; the seed: 40 %,
+  EX-RATE-1/2).
 
-Ratios are exact fractions (§5.0); nothing here rounds.
+The numbers are parameters, never constants here; ratios are exact fractions (§5.0).
 """
 
 from __future__ import annotations
@@ -16,17 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-PLANNED_BEDS = 300
-"""N-CI-2: new beds planned for the year."""
-
-BED_MILESTONES: tuple[tuple[int, int, Fraction], ...] = (
-    (6, 30, Fraction(3, 5)),
-    (11, 30, Fraction(1)),
-)
-"""(month, day, share of the planned beds due by then): N-CI-3 and N-CI-4."""
-
-CENTRALISED_RATE_TARGET = Fraction(2, 5)
-"""N-WB-7: at least 40 % centralised support in every township by year end."""
+Milestone = tuple[int, int, Fraction]
+"""(month, day, share of the planned beds due by then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +37,16 @@ class MilestoneCheck:
         return self.progress >= self.required_share
 
 
-def bed_progress(completed_beds: int, planned_beds: int = PLANNED_BEDS) -> Fraction:
+def bed_progress(completed_beds: int, planned_beds: int) -> Fraction:
     """Beds completed as an exact share of the plan (170 of 300 is 17/30, 56.67 %)."""
     return Fraction(completed_beds, planned_beds)
 
 
 def bed_milestones(
-    year: int, reported: dict[date, int], planned_beds: int = PLANNED_BEDS
+    year: int,
+    reported: dict[date, int],
+    planned_beds: int,
+    milestones: tuple[Milestone, ...],
 ) -> list[MilestoneCheck]:
     """Each milestone of ``year`` against the latest report on or before its date.
 
@@ -57,7 +54,7 @@ def bed_milestones(
     with no report by its date counts as zero beds (nothing shown is nothing done).
     """
     checks: list[MilestoneCheck] = []
-    for month, day, share in BED_MILESTONES:
+    for month, day, share in milestones:
         due = date(year, month, day)
         known = [on for on in reported if on <= due]
         completed = reported[max(known)] if known else 0
@@ -71,6 +68,6 @@ def centralised_rate(centralised: int, dispersed: int) -> Fraction:
     return Fraction(0) if total == 0 else Fraction(centralised, total)
 
 
-def centralised_rate_met(centralised: int, dispersed: int) -> bool:
-    """The township meets the ≥ 40 % centralised-support target (N-WB-7)."""
-    return centralised_rate(centralised, dispersed) >= CENTRALISED_RATE_TARGET
+def centralised_rate_met(centralised: int, dispersed: int, target: Fraction) -> bool:
+    """The township meets the centralised-support target in force (N-WB-7: at least 40 %)."""
+    return centralised_rate(centralised, dispersed) >= target

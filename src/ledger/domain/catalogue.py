@@ -305,6 +305,7 @@ from ledger.domain.assessment_w16_events import W16_EVENTS  # noqa: E402
 from ledger.domain.assistance_events import ASSISTANCE_EVENTS  # noqa: E402
 from ledger.domain.audit_events import AUDIT_EVENTS  # noqa: E402
 from ledger.domain.correction_events import CORRECTION_EVENTS  # noqa: E402
+from ledger.domain.coverage_target_events import COVERAGE_TARGET_EVENTS  # noqa: E402
 from ledger.domain.fund_events import FUND_EXTRA_EVENTS  # noqa: E402
 from ledger.domain.programme_events import PROGRAMME_EVENTS  # noqa: E402
 from ledger.domain.sla_events import SLA_EVENTS  # noqa: E402
@@ -325,4 +326,5 @@ DEFAULT_CATALOGUE = Catalogue(
     + SURVEY_EVENTS
     + SLA_EVENTS
     + CORRECTION_EVENTS
+    + COVERAGE_TARGET_EVENTS
 )

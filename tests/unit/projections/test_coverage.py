@@ -59,6 +59,12 @@ def test_mode_changes_and_terminations_count_from_their_month() -> None:
     assert now["town-2", "TEKUN"]["centralised"] == 36
 
 
+def test_a_year_without_a_published_target_is_not_checked() -> None:
+    january = units("2025-01")["town-1", "TEKUN"]
+    assert (january["target"], january["target_met"], january["rule"]) == (None, None, None)
+    assert units(None)["town-1", "TEKUN"]["target"] == "2/5"  # now: the latest year's
+
+
 def test_other_programmes_are_counted_without_the_target() -> None:
     dibao = units("2024-12")["town-3", "DIBAO_RURAL"]
     assert (dibao["active"], dibao["target"], dibao["target_met"]) == (1, None, None)

@@ -383,6 +383,18 @@ def coverage(log: ReadModelLog) -> None:
             ("registry", "registry"),
             {"org_id": org, "kind": "GOVERNMENT", "parent_org_id": parent, "name": org},
         )
+    log.emit(
+        "CoverageTargetsPublished",
+        ("coverage_targets", "2024"),
+        {
+            "target_set_id": "targets-2024",
+            "year": 2024,
+            "programme_codes": ["TEKUN"],
+            "centralised_rate_min": "2/5",
+            "published_on": "2024-01-10",
+            "basis": "N-WB-7",
+        },
+    )
     for n in range(120):
         enrol(log, n, "town-1", "CENTRALISED" if n < 52 else "DISPERSED")
     for n in range(100):
