@@ -307,6 +307,7 @@ from ledger.domain.audit_events import AUDIT_EVENTS  # noqa: E402
 from ledger.domain.correction_events import CORRECTION_EVENTS  # noqa: E402
 from ledger.domain.coverage_target_events import COVERAGE_TARGET_EVENTS  # noqa: E402
 from ledger.domain.fund_events import FUND_EXTRA_EVENTS  # noqa: E402
+from ledger.domain.payment_schedule_events import PAYMENT_SCHEDULE_EVENTS  # noqa: E402
 from ledger.domain.programme_events import PROGRAMME_EVENTS  # noqa: E402
 from ledger.domain.sla_events import SLA_EVENTS  # noqa: E402
 from ledger.domain.supervision_events import SUPERVISION_EVENTS  # noqa: E402
@@ -327,4 +328,5 @@ DEFAULT_CATALOGUE = Catalogue(
     + SLA_EVENTS
     + CORRECTION_EVENTS
     + COVERAGE_TARGET_EVENTS
+    + PAYMENT_SCHEDULE_EVENTS
 )

@@ -19,6 +19,7 @@ from ledger.domain import (
     enrolments,
     funds,
     notices,
+    payment_schedule,
     payments,
     programmes,
     sla,
@@ -56,6 +57,7 @@ def build_rules() -> Rules:
         sla,
         sla_inspections,
         corrections,
+        payment_schedule,
     )
     for module in modules:
         module.register(rules)

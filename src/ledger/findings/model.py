@@ -35,6 +35,7 @@ SEVERITY: dict[str, str] = {
     "AF-PAY-AFTER-EXIT": "H",
     "AF-PAY-UNAUTHORISED": "H",
     "AF-PAY-NOT-IN-FULL": "M",
+    "AF-PAY-LATE": "M",
     "AF-PAY-OVER": "H",
     "AF-PAY-DOUBLE-MODE": "H",
     "AF-PAY-GHOST": "H",
