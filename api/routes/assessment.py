@@ -19,14 +19,14 @@ each filter carries an example value that works on any ledger
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from ledger.api.routes.read_models import (
+    EXAMPLE_STATE_HASH,
     After,
     KnownAt,
     KnownAtTime,
@@ -34,9 +34,12 @@ from ledger.api.routes.read_models import (
     Page,
     PageJSON,
     Programme,
+    example,
+    instant,
     read_models,
+    render_page,
+    responses_for,
 )
-from ledger.api.schemas import READ_PROBLEMS
 from ledger.projections.errors import QueryError
 from ledger.projections.matching_funds import matching_compliance
 from ledger.projections.rankings import awards_and_sanctions, rankings
@@ -47,7 +50,6 @@ from ledger.projections.targets import target_progress
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
 
-_HASH = "9f2c1e0b7a4d5c3e8f6a1b2c3d4e5f60718293a4b5c6d7e8f90112233445566"
 _JSON_COLUMNS = frozenset(
     {
         "indicators",
@@ -239,7 +241,7 @@ class MatchingFundPage(Page):
 
 
 def _page(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"position": 812, "state_hash": _HASH, "next_after": None, "rows": rows}
+    return {"position": 812, "state_hash": EXAMPLE_STATE_HASH, "next_after": None, "rows": rows}
 
 
 SCORE_EXAMPLE = _page(
@@ -439,23 +441,13 @@ ASSESSMENT_EXAMPLES: dict[str, dict[str, Any]] = {
 """Each route's response example (re-inserted with its nulls by ``read_models_examples``)."""
 
 
-def _responses(model: type[BaseModel], example: dict[str, Any]) -> dict[int | str, Any]:
-    return {
-        200: {"model": model, "content": {"application/json": {"example": example}}},
-        **READ_PROBLEMS,
-    }
-
-
-def _ex(value: Any, summary: str) -> dict[str, dict[str, Any]]:
-    return {"example": {"summary": summary, "value": value}}
-
-
 SchemeId = Annotated[
-    str | None, Query(description="assessment scheme", openapi_examples=_ex("scheme-2024", "2024"))
+    str | None,
+    Query(description="assessment scheme", openapi_examples=example("scheme-2024", "2024")),
 ]
 Assessee = Annotated[
     str | None,
-    Query(description="the assessed unit", openapi_examples=_ex("county-A", "one county")),
+    Query(description="the assessed unit", openapi_examples=example("county-A", "one county")),
 ]
 
 
@@ -466,36 +458,14 @@ def _store(request: Request) -> ProjectionStore:
     return read_models(request).store
 
 
-def _instant(moment: datetime | None) -> str | None:
-    """An RFC 3339 text; a time without offset is taken as UTC (like the other reads)."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-
-
-def _decoded(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: orjson.loads(v) if k in _JSON_COLUMNS and isinstance(v, str) else v
-        for k, v in row.items()
-    }
-
-
 def _render(page: ReadModelPage) -> PageJSON:
-    """The page as JSON, with list and object columns decoded from their stored text."""
-    return PageJSON(
-        {
-            "position": page.position,
-            "state_hash": page.state_hash,
-            "next_after": page.next_after,
-            "rows": [_decoded(r) for r in page.rows],
-        }
-    )
+    return render_page(page, _JSON_COLUMNS)
 
 
 # ------------------------------------------------------------------ routes
 
 
-@router.get("/scores", response_class=PageJSON, responses=_responses(ScorePage, SCORE_EXAMPLE))
+@router.get("/scores", response_class=PageJSON, responses=responses_for(ScorePage, SCORE_EXAMPLE))
 def read_scores(
     *,
     request: Request,
@@ -514,7 +484,7 @@ def read_scores(
         scheme_id=scheme_id,
         assessee=assessee,
         as_known_at_position=as_known_at,
-        as_known_at_time=_instant(as_known_at_time),
+        as_known_at_time=instant(as_known_at_time),
         limit=limit,
         after=after,
     )
@@ -522,7 +492,7 @@ def read_scores(
 
 
 @router.get(
-    "/rankings", response_class=PageJSON, responses=_responses(RankingPage, RANKING_EXAMPLE)
+    "/rankings", response_class=PageJSON, responses=responses_for(RankingPage, RANKING_EXAMPLE)
 )
 def read_rankings(
     *,
@@ -540,27 +510,29 @@ def read_rankings(
         _store(request),
         scheme_id=scheme_id,
         as_known_at_position=as_known_at,
-        as_known_at_time=_instant(as_known_at_time),
+        as_known_at_time=instant(as_known_at_time),
         limit=limit,
         after=after,
     )
     return _render(page)
 
 
-@router.get("/awards", response_class=PageJSON, responses=_responses(AwardPage, AWARD_EXAMPLE))
+@router.get("/awards", response_class=PageJSON, responses=responses_for(AwardPage, AWARD_EXAMPLE))
 def read_awards(
     *,
     request: Request,
     scheme_id: SchemeId = None,
     subject: Annotated[
         str | None,
-        Query(description="assessee or organisation", openapi_examples=_ex("county-B", "one unit")),
+        Query(
+            description="assessee or organisation", openapi_examples=example("county-B", "one unit")
+        ),
     ] = None,
     kind: Annotated[
         str | None,
         Query(
             description="ASSESSEE (a unit in a scheme) or ORGANISATION (scheme-less sanctions)",
-            openapi_examples=_ex("ASSESSEE", "units of schemes"),
+            openapi_examples=example("ASSESSEE", "units of schemes"),
         ),
     ] = None,
     as_known_at: KnownAt = None,
@@ -577,34 +549,36 @@ def read_awards(
         subject=subject,
         kind=kind,
         as_known_at_position=as_known_at,
-        as_known_at_time=_instant(as_known_at_time),
+        as_known_at_time=instant(as_known_at_time),
         limit=limit,
         after=after,
     )
     return _render(page)
 
 
-@router.get("/targets", response_class=PageJSON, responses=_responses(TargetPage, TARGET_EXAMPLE))
+@router.get(
+    "/targets", response_class=PageJSON, responses=responses_for(TargetPage, TARGET_EXAMPLE)
+)
 def read_targets(
     *,
     request: Request,
     scheme_id: SchemeId = None,
     assessee: Assessee = None,
     agreement_id: Annotated[
-        str | None, Query(openapi_examples=_ex("agr-county-A", "one agreement"))
+        str | None, Query(openapi_examples=example("agr-county-A", "one agreement"))
     ] = None,
     kind: Annotated[
         str | None,
         Query(
             description="INDICATOR or SELF_ASSESSMENT",
-            openapi_examples=_ex("INDICATOR", "agreed indicators"),
+            openapi_examples=example("INDICATOR", "agreed indicators"),
         ),
     ] = None,
     as_of: Annotated[
         date | None,
         Query(
             description="evaluate every milestone (met, missed, pending) on this date",
-            openapi_examples=_ex("2024-12-31", "the end of the year"),
+            openapi_examples=example("2024-12-31", "the end of the year"),
         ),
     ] = None,
     as_known_at: KnownAt = None,
@@ -623,7 +597,7 @@ def read_targets(
         kind=kind,
         as_of=as_of,
         as_known_at_position=as_known_at,
-        as_known_at_time=_instant(as_known_at_time),
+        as_known_at_time=instant(as_known_at_time),
         limit=limit,
         after=after,
     )
@@ -633,18 +607,18 @@ def read_targets(
 @router.get(
     "/matching-funds",
     response_class=PageJSON,
-    responses=_responses(MatchingFundPage, MATCHING_EXAMPLE),
+    responses=responses_for(MatchingFundPage, MATCHING_EXAMPLE),
 )
 def read_matching_funds(
     *,
     request: Request,
     admin_unit: Annotated[
         str | None,
-        Query(description="admin unit (organisation) id", openapi_examples=_ex("city", "city")),
+        Query(description="admin unit (organisation) id", openapi_examples=example("city", "city")),
     ] = None,
     programme: Programme = None,
     year: Annotated[
-        int | None, Query(ge=2000, le=2100, openapi_examples=_ex(2024, "fiscal year 2024"))
+        int | None, Query(ge=2000, le=2100, openapi_examples=example(2024, "fiscal year 2024"))
     ] = None,
     as_known_at: KnownAt = None,
     as_known_at_time: KnownAtTime = None,
@@ -657,7 +631,7 @@ def read_matching_funds(
         raise QueryError("give as_known_at or as_known_at_time, not both")
     position = as_known_at
     if as_known_at_time is not None:
-        position = store.index_at_time(_instant(as_known_at_time) or "")
+        position = store.index_at_time(instant(as_known_at_time) or "")
     page = matching_compliance(
         store,
         admin_unit_id=admin_unit,

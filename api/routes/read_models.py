@@ -44,7 +44,7 @@ class PageJSON(JSONResponse):
 
 MAX_PAGE = 1000
 _LOCK = threading.Lock()
-_HASH = "9f2c1e0b7a4d5c3e8f6a1b2c3d4e5f60718293a4b5c6d7e8f90112233445566"
+EXAMPLE_STATE_HASH = "9f2c1e0b7a4d5c3e8f6a1b2c3d4e5f60718293a4b5c6d7e8f90112233445566"
 
 
 # ------------------------------------------------------------------ documented shapes
@@ -224,7 +224,7 @@ class CoveragePage(Page):
 
 INSPECTION_EXAMPLE: dict[str, Any] = {
     "position": 812,
-    "state_hash": _HASH,
+    "state_hash": EXAMPLE_STATE_HASH,
     "next_after": None,
     "rows": [
         {
@@ -255,7 +255,7 @@ INSPECTION_EXAMPLE: dict[str, Any] = {
 }
 RECTIFICATION_EXAMPLE: dict[str, Any] = {
     "position": 812,
-    "state_hash": _HASH,
+    "state_hash": EXAMPLE_STATE_HASH,
     "next_after": None,
     "rows": [
         {
@@ -290,7 +290,7 @@ RECTIFICATION_EXAMPLE: dict[str, Any] = {
 }
 PAYMENT_EXAMPLE: dict[str, Any] = {
     "position": 812,
-    "state_hash": _HASH,
+    "state_hash": EXAMPLE_STATE_HASH,
     "next_after": "county-hx-2024-07-line-0002",
     "rows": [
         {
@@ -324,7 +324,7 @@ PAYMENT_EXAMPLE: dict[str, Any] = {
 }
 STANDARD_EXAMPLE: dict[str, Any] = {
     "position": 812,
-    "state_hash": _HASH,
+    "state_hash": EXAMPLE_STATE_HASH,
     "next_after": None,
     "rows": [
         {
@@ -348,7 +348,7 @@ STANDARD_EXAMPLE: dict[str, Any] = {
 }
 COVERAGE_EXAMPLE: dict[str, Any] = {
     "position": 812,
-    "state_hash": _HASH,
+    "state_hash": EXAMPLE_STATE_HASH,
     "next_after": None,
     "rows": [
         {
@@ -380,14 +380,16 @@ READ_MODEL_EXAMPLES: dict[str, dict[str, Any]] = {
 """Each route's response example (re-inserted with its nulls by ``read_models_examples``)."""
 
 
-def _responses(model: type[BaseModel], example: dict[str, Any]) -> dict[int | str, Any]:
+def responses_for(model: type[BaseModel], example: dict[str, Any]) -> dict[int | str, Any]:
+    """The 200 answer (its model and example) and the read problems, for a route."""
     return {
         200: {"model": model, "content": {"application/json": {"example": example}}},
         **READ_PROBLEMS,
     }
 
 
-def _ex(value: Any, summary: str) -> dict[str, dict[str, Any]]:
+def example(value: Any, summary: str) -> dict[str, dict[str, Any]]:
+    """One named OpenAPI example of a parameter."""
     return {"example": {"summary": summary, "value": value}}
 
 
@@ -396,30 +398,32 @@ KnownAt = Annotated[
     Query(
         ge=-1,
         description="log position (inclusive): the answer as known then",
-        openapi_examples=_ex(0, "as known right after the genesis event"),
+        openapi_examples=example(0, "as known right after the genesis event"),
     ),
 ]
 KnownAtTime = Annotated[
     datetime | None,
     Query(
         description="RFC 3339 instant: the answer as known then",
-        openapi_examples=_ex("2030-01-01T00:00:00+08:00", "as known on a given instant"),
+        openapi_examples=example("2030-01-01T00:00:00+08:00", "as known on a given instant"),
     ),
 ]
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, openapi_examples=_ex(50, "fifty rows per page"))]
+Limit = Annotated[
+    int, Query(ge=1, le=MAX_PAGE, openapi_examples=example(50, "fifty rows per page"))
+]
 After = Annotated[
     str | None,
     Query(
         description="`next_after` of the previous page",
-        openapi_examples=_ex("0", "rows with keys after '0'"),
+        openapi_examples=example("0", "rows with keys after '0'"),
     ),
 ]
 Programme = Annotated[
-    str | None, Query(description="programme code", openapi_examples=_ex("TEKUN", "特困"))
+    str | None, Query(description="programme code", openapi_examples=example("TEKUN", "特困"))
 ]
 AdminUnit = Annotated[
     str | None,
-    Query(description="admin unit (organisation) id", openapi_examples=_ex("city", "the city")),
+    Query(description="admin unit (organisation) id", openapi_examples=example("city", "the city")),
 ]
 
 
@@ -457,11 +461,11 @@ _JSON_COLUMNS = frozenset(
 )
 
 
-def _render(page: ReadModelPage) -> PageJSON:
-    """The page as JSON, with list and object columns decoded from their stored text."""
+def render_page(page: ReadModelPage, json_columns: frozenset[str]) -> PageJSON:
+    """The page as JSON, with the list and object columns named decoded from their text."""
     rows = [
         {
-            k: orjson.loads(v) if k in _JSON_COLUMNS and isinstance(v, str) else v
+            k: orjson.loads(v) if k in json_columns and isinstance(v, str) else v
             for k, v in row.items()
         }
         for row in page.rows
@@ -476,7 +480,11 @@ def _render(page: ReadModelPage) -> PageJSON:
     )
 
 
-def _instant(moment: datetime | None) -> str | None:
+def _render(page: ReadModelPage) -> PageJSON:
+    return render_page(page, _JSON_COLUMNS)
+
+
+def instant(moment: datetime | None) -> str | None:
     """An RFC 3339 text; a time without offset is taken as UTC (like ``GET /v1/roster``)."""
     if moment is None:
         return None
@@ -489,20 +497,22 @@ def _instant(moment: datetime | None) -> str | None:
 @router.get(
     "/inspections",
     response_class=PageJSON,
-    responses=_responses(InspectionPage, INSPECTION_EXAMPLE),
+    responses=responses_for(InspectionPage, INSPECTION_EXAMPLE),
 )
 def read_inspections(
     *,
     request: Request,
     org_id: Annotated[
         str | None,
-        Query(description="a target unit", openapi_examples=_ex("city", "inspections of the city")),
+        Query(
+            description="a target unit", openapi_examples=example("city", "inspections of the city")
+        ),
     ] = None,
     status: Annotated[
-        str | None, Query(openapi_examples=_ex("REPORTED", "inspections with a report"))
+        str | None, Query(openapi_examples=example("REPORTED", "inspections with a report"))
     ] = None,
     type: Annotated[  # noqa: A002 - the register's column name
-        str | None, Query(openapi_examples=_ex("ROUTINE", "routine inspections"))
+        str | None, Query(openapi_examples=example("ROUTINE", "routine inspections"))
     ] = None,
     as_known_at: KnownAt = None,
     as_known_at_time: KnownAtTime = None,
@@ -516,7 +526,7 @@ def read_inspections(
         status=status,
         type=type,
         as_known_at_position=as_known_at,
-        as_known_at_time=_instant(as_known_at_time),
+        as_known_at_time=instant(as_known_at_time),
         limit=limit,
         after=after,
     )
@@ -526,33 +536,35 @@ def read_inspections(
 @router.get(
     "/rectifications",
     response_class=PageJSON,
-    responses=_responses(RectificationPage, RECTIFICATION_EXAMPLE),
+    responses=responses_for(RectificationPage, RECTIFICATION_EXAMPLE),
 )
 def read_rectifications(
     *,
     request: Request,
     org_id: Annotated[
         str | None,
-        Query(description="the target unit", openapi_examples=_ex("city", "notices to the city")),
+        Query(
+            description="the target unit", openapi_examples=example("city", "notices to the city")
+        ),
     ] = None,
     status: Annotated[
-        str | None, Query(openapi_examples=_ex("VERIFIED_FAILED", "failed re-verifications"))
+        str | None, Query(openapi_examples=example("VERIFIED_FAILED", "failed re-verifications"))
     ] = None,
     kind: Annotated[
-        str | None, Query(openapi_examples=_ex("RECTIFICATION", "限期整改 notices"))
+        str | None, Query(openapi_examples=example("RECTIFICATION", "限期整改 notices"))
     ] = None,
     as_of: Annotated[
         date | None,
         Query(
             description="evaluate overdue and the escalation step due on this date",
-            openapi_examples=_ex("2024-03-16", "the day after an EX-ESC-2 deadline"),
+            openapi_examples=example("2024-03-16", "the day after an EX-ESC-2 deadline"),
         ),
     ] = None,
     overdue: Annotated[
         bool,
         Query(
             description="only notices overdue on `as_of`",
-            openapi_examples=_ex(True, "overdue only"),
+            openapi_examples=example(True, "overdue only"),
         ),
     ] = False,
     as_known_at: KnownAt = None,
@@ -569,7 +581,7 @@ def read_rectifications(
         as_of=as_of,
         overdue_only=overdue,
         as_known_at_position=as_known_at,
-        as_known_at_time=_instant(as_known_at_time),
+        as_known_at_time=instant(as_known_at_time),
         limit=limit,
         after=after,
     )
@@ -577,7 +589,7 @@ def read_rectifications(
 
 
 @router.get(
-    "/payments", response_class=PageJSON, responses=_responses(PaymentPage, PAYMENT_EXAMPLE)
+    "/payments", response_class=PageJSON, responses=responses_for(PaymentPage, PAYMENT_EXAMPLE)
 )
 def read_payments(
     *,
@@ -588,16 +600,18 @@ def read_payments(
         str | None,
         Query(
             description="benefit month paid, YYYY-MM",
-            openapi_examples=_ex("2024-07", "July 2024"),
+            openapi_examples=example("2024-07", "July 2024"),
         ),
     ] = None,
     status: Annotated[
-        str | None, Query(openapi_examples=_ex("SETTLED", "lines the bank paid"))
+        str | None, Query(openapi_examples=example("SETTLED", "lines the bank paid"))
     ] = None,
     enrolment_id: Annotated[
-        str | None, Query(openapi_examples=_ex("enr-17", "one beneficiary's enrolment"))
+        str | None, Query(openapi_examples=example("enr-17", "one beneficiary's enrolment"))
     ] = None,
-    person_id: Annotated[str | None, Query(openapi_examples=_ex("person-17", "one person"))] = None,
+    person_id: Annotated[
+        str | None, Query(openapi_examples=example("person-17", "one person"))
+    ] = None,
     as_known_at: KnownAt = None,
     as_known_at_time: KnownAtTime = None,
     limit: Limit = 100,
@@ -613,7 +627,7 @@ def read_payments(
         enrolment_id=enrolment_id,
         person_id=person_id,
         as_known_at_position=as_known_at,
-        as_known_at_time=_instant(as_known_at_time),
+        as_known_at_time=instant(as_known_at_time),
         limit=limit,
         after=after,
     )
@@ -624,13 +638,13 @@ EffectiveAt = Annotated[
     date | None,
     Query(
         description="business date: its month is the one asked about",
-        openapi_examples=_ex("2024-12-31", "31 December 2024"),
+        openapi_examples=example("2024-12-31", "31 December 2024"),
     ),
 ]
 
 
 @router.get(
-    "/standards", response_class=PageJSON, responses=_responses(StandardPage, STANDARD_EXAMPLE)
+    "/standards", response_class=PageJSON, responses=responses_for(StandardPage, STANDARD_EXAMPLE)
 )
 def read_standards(
     *,
@@ -638,10 +652,10 @@ def read_standards(
     programme: Programme = None,
     admin_unit: AdminUnit = None,
     component: Annotated[
-        str | None, Query(openapi_examples=_ex("BASIC_LIVING", "basic living standards"))
+        str | None, Query(openapi_examples=example("BASIC_LIVING", "basic living standards"))
     ] = None,
     support_mode: Annotated[
-        str | None, Query(openapi_examples=_ex("DISPERSED", "home support"))
+        str | None, Query(openapi_examples=example("DISPERSED", "home support"))
     ] = None,
     as_effective_at: EffectiveAt = None,
     as_known_at: KnownAt = None,
@@ -658,7 +672,7 @@ def read_standards(
         support_mode=support_mode,
         in_force_in=None if as_effective_at is None else str(Period.of(as_effective_at)),
         as_known_at_position=as_known_at,
-        as_known_at_time=_instant(as_known_at_time),
+        as_known_at_time=instant(as_known_at_time),
         limit=limit,
         after=after,
     )
@@ -666,7 +680,7 @@ def read_standards(
 
 
 @router.get(
-    "/coverage", response_class=PageJSON, responses=_responses(CoveragePage, COVERAGE_EXAMPLE)
+    "/coverage", response_class=PageJSON, responses=responses_for(CoveragePage, COVERAGE_EXAMPLE)
 )
 def read_coverage(
     *,
@@ -686,6 +700,6 @@ def read_coverage(
         period=None if as_effective_at is None else str(Period.of(as_effective_at)),
         on=as_effective_at,
         as_known_at_position=as_known_at,
-        as_known_at_time=_instant(as_known_at_time),
+        as_known_at_time=instant(as_known_at_time),
     )
     return _render(page)
