@@ -32,8 +32,8 @@ from ledger.projections.base import Projection, State
 from ledger.projections.errors import QueryError
 from ledger.projections.events import Event, fen
 from ledger.projections.inspections import json_text
-from ledger.projections.read_models import Filter, ReadModelPage
-from ledger.projections.scores import ScoreTableProjection, exact, read_page
+from ledger.projections.read_models import Filter, ReadModelPage, read_page
+from ledger.projections.scores import ScoreTableProjection, exact
 from ledger.projections.sql import Tx
 from ledger.projections.tables import Rows, Table
 from ledger.projections.targets import TargetProgressProjection

@@ -128,10 +128,36 @@ def _parents(tx: Tx) -> dict[str, str | None]:
     return {str(r[0]): r[1] for r in tx.fetchall(sql)}
 
 
-def _as_dict(row: Any, table: Table[Any]) -> dict[str, Any]:
+def row_dict(row: Any, table: Table[Any]) -> dict[str, Any]:
+    """A stored row as a dict of its columns and ``known_from``."""
     out = {name: getattr(row, name) for name in table.columns}
     out["known_from"] = row.known_from
     return out
+
+
+def read_page(
+    store: ProjectionStore,
+    name: str,
+    table: Table[Any],
+    *,
+    position: int | None,
+    time: str | None,
+    filters: Sequence[Filter],
+    limit: int | None = None,
+    after: str | None = None,
+    keep: Callable[[Any], bool] = lambda _: True,
+    extra: Callable[[Any], dict[str, Any]] = lambda _: {},
+) -> ReadModelPage:
+    """Rows of projection ``name`` as known at a position or time (current by default), in
+    key order, from one read snapshot, with the position and the projection's state hash;
+    ``keep`` drops rows after paging, ``extra`` adds computed fields."""
+    with store.db.read() as tx:
+        pos, at = store._known_at(tx, name, position, time)
+        rows = select_rows(tx, table, at=at, filters=filters, limit=limit, after=after)
+        digest = store._state_hash(tx, name, pos, at)
+    next_after = str(getattr(rows[-1], table.key)) if limit and len(rows) == limit else None
+    out = [row_dict(r, table) | extra(r) for r in rows if keep(r)]
+    return ReadModelPage(out, pos, digest, next_after)
 
 
 class ReadModels:
@@ -153,13 +179,18 @@ class ReadModels:
         keep: Callable[[Any], bool] = lambda _: True,
         extra: Callable[[Any], dict[str, Any]] = lambda _: {},
     ) -> ReadModelPage:
-        with self.store.db.read() as tx:
-            pos, at = self.store._known_at(tx, name, position, time)
-            rows = select_rows(tx, table, at=at, filters=filters, limit=limit, after=after)
-            digest = self.store._state_hash(tx, name, pos, at)
-        next_after = str(getattr(rows[-1], table.key)) if limit and len(rows) == limit else None
-        out = [_as_dict(r, table) | extra(r) for r in rows if keep(r)]
-        return ReadModelPage(out, pos, digest, next_after)
+        return read_page(
+            self.store,
+            name,
+            table,
+            position=position,
+            time=time,
+            filters=filters,
+            limit=limit,
+            after=after,
+            keep=keep,
+            extra=extra,
+        )
 
     def inspections(
         self,

@@ -34,7 +34,7 @@ from ledger.domain.scoring_replay import points_text
 from ledger.projections.base import Projection, State
 from ledger.projections.events import Event
 from ledger.projections.inspections import json_text
-from ledger.projections.read_models import Filter, ReadModelPage, select_rows
+from ledger.projections.read_models import Filter, ReadModelPage, read_page
 from ledger.projections.sql import Tx
 from ledger.projections.tables import Rows, Table
 
@@ -344,36 +344,6 @@ class ScoreTableProjection(Projection[ScoreState]):
 
 
 # --------------------------------------------------------------------------- queries
-
-
-def row_dict(row: Any, table: Table[Any]) -> dict[str, Any]:
-    """A stored row as a dict of its columns and ``known_from``."""
-    out = {name: getattr(row, name) for name in table.columns}
-    out["known_from"] = row.known_from
-    return out
-
-
-def read_page(
-    store: ProjectionStore,
-    name: str,
-    table: Table[Any],
-    *,
-    position: int | None,
-    time: str | None,
-    filters: Sequence[Filter],
-    limit: int | None = None,
-    after: str | None = None,
-    extra: Callable[[Any], dict[str, Any]] | None = None,
-) -> ReadModelPage:
-    """Rows of projection ``name`` as known at a position or time (current by default), in
-    key order, from one read snapshot, with the position and the projection's state hash."""
-    with store.db.read() as tx:
-        pos, at = store._known_at(tx, name, position, time)
-        rows = select_rows(tx, table, at=at, filters=filters, limit=limit, after=after)
-        digest = store._state_hash(tx, name, pos, at)
-    next_after = str(getattr(rows[-1], table.key)) if limit and len(rows) == limit else None
-    out = [row_dict(r, table) | (extra(r) if extra else {}) for r in rows]
-    return ReadModelPage(out, pos, digest, next_after)
 
 
 def score_table(

@@ -35,8 +35,8 @@ from ledger.projections.base import Projection, State
 from ledger.projections.errors import QueryError
 from ledger.projections.events import Event
 from ledger.projections.inspections import json_text
-from ledger.projections.read_models import Filter, ReadModelPage
-from ledger.projections.scores import exact, read_page
+from ledger.projections.read_models import Filter, ReadModelPage, read_page
+from ledger.projections.scores import exact
 from ledger.projections.sql import Tx
 from ledger.projections.tables import Rows, Table
 
