@@ -55,6 +55,8 @@ from ledger.tools.scenario import (
     Desk,
     Submit,
     Treasurer,
+    add_county,
+    county_by_convention,
 )
 from ledger.tools.scenario_assessment import (
     AssesseePlan,
@@ -67,8 +69,6 @@ from ledger.tools.scenario_assistance import AssistanceOffice, define_components
 from ledger.tools.scenario_city import (
     Appropriation,
     FundOffice,
-    add_county,
-    county_by_convention,
     publish_tekun_standards,
 )
 from ledger.tools.scenario_dibao import (

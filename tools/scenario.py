@@ -165,39 +165,81 @@ class County:
 
 
 def build_county(desk: Desk, county_id: str = "county-hx", townships: int = 3) -> County:
-    """Register a county with ``townships`` townships of two villages each, and every
-    official the workflows need, each a different person (separation of duties)."""
-    root = desk.admin.org_id
-    desk.organisation(county_id, "GOVERNMENT", root, "和县人民政府")
-    institution = f"{county_id}-elderly-home"
-    desk.organisation(institution, "CARE_INSTITUTION", county_id, "和县中心敬老院")
-    bank = f"{county_id}-rural-bank"
-    desk.organisation(bank, "BANK", county_id, "和县农村商业银行")
-    town_list: list[Township] = []
+    """Register a county with ``townships`` townships of two villages each, every official
+    the workflows need (each a different person: separation of duties), and the city's
+    government approver (so this runs once per ledger; more counties: :func:`add_county`)."""
+    register_county(desk, county_id, "和县人民政府", "和县", "", townships)
+    desk.official(f"{desk.admin.org_id}-gov-approver", desk.admin.org_id, ["government_approver"])
+    return county_by_convention(desk, county_id, townships)
+
+
+def add_county(desk: Desk, county_id: str, name: str, townships: int = 2) -> County:
+    """Register one more county-level unit of the city (a county, or a development zone's
+    administrative committee: both ``GOVERNMENT``), its townships named after it."""
+    register_county(desk, county_id, name, name, name, townships)
+    return county_by_convention(desk, county_id, townships)
+
+
+def register_county(  # noqa: PLR0917 - the names a county's documents carry
+    desk: Desk,
+    county_id: str,
+    county_name: str,
+    short_name: str,
+    town_prefix: str,
+    townships: int,
+) -> None:
+    """Register the county, its care institution and bank, ``townships`` townships of two
+    villages (named ``{town_prefix}第t镇…``) and the county's officials, ids by convention."""
+    desk.organisation(county_id, "GOVERNMENT", desk.admin.org_id, county_name)
+    institution, bank = f"{county_id}-elderly-home", f"{county_id}-rural-bank"
+    desk.organisation(institution, "CARE_INSTITUTION", county_id, f"{short_name}中心敬老院")
+    desk.organisation(bank, "BANK", county_id, f"{short_name}农村商业银行")
     for t in range(1, townships + 1):
-        town = f"{county_id}-town-{t}"
-        desk.organisation(town, "GOVERNMENT", county_id, f"第{t}镇人民政府")
-        villages = tuple(f"{town}-village-{v}" for v in (1, 2))
-        for v, village in enumerate(villages, 1):
-            desk.organisation(village, "VILLAGE_COMMITTEE", town, f"第{t}镇{v}村村委会")
-        clerk, inv1, inv2, reviewer = (f"{town}-{r}" for r in ("clerk", "inv-a", "inv-b", "rev"))
-        desk.official(clerk, town, ["township_intake_clerk"])
-        desk.official(inv1, town, ["township_investigator"])
-        desk.official(inv2, town, ["township_investigator"])
-        desk.official(reviewer, town, ["township_reviewer"])
-        town_list.append(Township(town, villages, clerk, (inv1, inv2), reviewer))
-    names = {
-        "approver": ("county_approver",),
-        "spot-checker": ("county_spot_checker",),
-        "finance": ("finance_officer",),
-        "preparer": ("payment_preparer",),
-        "pay-approver": ("payment_approver",),
-    }
-    for name, roles in names.items():
-        desk.official(f"{county_id}-{name}", county_id, list(roles))
+        _register_township(desk, county_id, town_prefix, t)
+    for suffix, role in (
+        ("approver", "county_approver"),
+        ("spot-checker", "county_spot_checker"),
+        ("finance", "finance_officer"),
+        ("preparer", "payment_preparer"),
+        ("pay-approver", "payment_approver"),
+    ):
+        desk.official(f"{county_id}-{suffix}", county_id, [role])
     desk.official(f"{bank}-agent", bank, ["disbursement_agent"])
     desk.official(f"{institution}-manager", institution, ["care_institution_manager"])
-    desk.official(f"{root}-gov-approver", root, ["government_approver"])
+
+
+def _register_township(desk: Desk, county_id: str, prefix: str, t: int) -> None:
+    town = f"{county_id}-town-{t}"
+    desk.organisation(town, "GOVERNMENT", county_id, f"{prefix}第{t}镇人民政府")
+    for v in (1, 2):
+        desk.organisation(
+            f"{town}-village-{v}", "VILLAGE_COMMITTEE", town, f"{prefix}第{t}镇{v}村村委会"
+        )
+    desk.official(f"{town}-clerk", town, ["township_intake_clerk"])
+    desk.official(f"{town}-inv-a", town, ["township_investigator"])
+    desk.official(f"{town}-inv-b", town, ["township_investigator"])
+    desk.official(f"{town}-rev", town, ["township_reviewer"])
+
+
+def county_by_convention(
+    desk: Desk, county_id: str, townships: int, fund_account: str = ""
+) -> County:
+    """The :class:`County` registered as ``county_id`` by :func:`register_county` (its ids
+    follow a fixed naming convention), also for steps taken long after it."""
+    root = desk.admin.org_id
+    bank, institution = f"{county_id}-rural-bank", f"{county_id}-elderly-home"
+    town_list = []
+    for t in range(1, townships + 1):
+        town = f"{county_id}-town-{t}"
+        town_list.append(
+            Township(
+                town,
+                tuple(f"{town}-village-{v}" for v in (1, 2)),
+                f"{town}-clerk",
+                (f"{town}-inv-a", f"{town}-inv-b"),
+                f"{town}-rev",
+            )
+        )
     return County(
         org_id=county_id,
         townships=town_list,
@@ -211,6 +253,7 @@ def build_county(desk: Desk, county_id: str = "county-hx", townships: int = 3) -
         bank_agent=f"{bank}-agent",
         institution_manager=f"{institution}-manager",
         government=f"{root}-gov-approver",
+        fund_account=fund_account,
     )
 
 
