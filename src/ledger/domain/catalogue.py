@@ -102,7 +102,7 @@ ORG_KINDS = (
     "SYSTEM",
 )
 
-ROLES = frozenset(
+ROLES: frozenset[str] = frozenset(
     {
         "township_intake_clerk",
         "township_investigator",

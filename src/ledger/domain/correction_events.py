@@ -20,38 +20,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ledger.domain.catalogue import EventSpec, Kind
+from ledger.domain.catalogue import ROLES, EventSpec, Kind
 from ledger.domain.fields import IDENTIFIER, KEY_ID, UUID_TEXT, Check, list_of, one_of, record, text
 
 CORRECTION_TYPES = ("DATA_ENTRY_ERROR", "WRONG_PERSON", "DUPLICATE", "OTHER")
 SYSTEM_ROLES = frozenset({"ledger", "scheduler", "integrity_verifier"})
-CORRECTOR_ROLES: frozenset[str] = frozenset(
-    {
-        "township_intake_clerk",
-        "township_investigator",
-        "village_committee_member",
-        "township_reviewer",
-        "county_approver",
-        "county_spot_checker",
-        "finance_officer",
-        "payment_preparer",
-        "payment_approver",
-        "disbursement_agent",
-        "care_institution_manager",
-        "responsible_unit_assessor",
-        "lead_unit_coordinator",
-        "assessment_office_officer",
-        "assessment_working_group_member",
-        "leading_group_secretary",
-        "government_approver",
-        "inspector",
-        "inspection_team_lead",
-        "statistics_survey_team",
-        "auditor",
-        "discipline_inspector",
-        "registry_admin",
-    }
-)
+CORRECTOR_ROLES: frozenset[str] = ROLES - SYSTEM_ROLES
 """Every human role of §1.3 (all but :data:`SYSTEM_ROLES`): any official may record a
 correction of what their role decides; COR-1 checks which."""
 
