@@ -257,37 +257,65 @@ def county_by_convention(
     )
 
 
+def define_programme(
+    desk: Desk,
+    code: str,
+    *,
+    names: tuple[str, str],
+    lead_org_id: str,
+    support_modes: list[str],
+    exclusive_with: list[str],
+    published: date,
+) -> None:
+    """``ProgrammeDefined`` with the seed's procedure: monthly payments, 7-day notices, 10
+    working days per level, a 30 % county spot check, two investigators."""
+    desk.emit(
+        desk.admin,
+        ("programme", code),
+        "ProgrammeDefined",
+        {
+            "programme_code": code,
+            "name_zh": names[0],
+            "name_en": names[1],
+            "lead_org_id": lead_org_id,
+            "support_modes": support_modes,
+            "payment_frequency": "MONTHLY",
+            "exclusive_with": exclusive_with,
+            "notice_days": 7,
+            "termination_notice_days": 7,
+            "investigation_working_days": 10,
+            "county_working_days": 10,
+            "spot_check_ratio": "3/10",
+            "confirmation_level": "COUNTY",
+            "democratic_appraisal": "OPTIONAL",
+            "mandatory_materials": list(MANDATORY_MATERIALS),
+            "notice_waived_reasons": ["DECEASED", "VOLUNTARY"],
+            "min_investigators": 2,
+        },
+        published,
+    )
+
+
 def define_programmes(desk: Desk, county: County, published: date) -> None:
     """TEKUN (paid monthly) and DIBAO_RURAL (for referrals), and the seed-001 standards."""
-    for code, zh, en in (
-        (TEKUN, "特困人员救助供养", "Extreme-poverty support"),
-        ("DIBAO_RURAL", "农村最低生活保障", "Rural minimum living allowance"),
-    ):
-        desk.emit(
-            desk.admin,
-            ("programme", code),
-            "ProgrammeDefined",
-            {
-                "programme_code": code,
-                "name_zh": zh,
-                "name_en": en,
-                "lead_org_id": county.org_id,
-                "support_modes": ["DISPERSED", "CENTRALISED"] if code == TEKUN else ["DISPERSED"],
-                "payment_frequency": "MONTHLY",
-                "exclusive_with": ["DIBAO_RURAL"] if code == TEKUN else [TEKUN],
-                "notice_days": 7,
-                "termination_notice_days": 7,
-                "investigation_working_days": 10,
-                "county_working_days": 10,
-                "spot_check_ratio": "3/10",
-                "confirmation_level": "COUNTY",
-                "democratic_appraisal": "OPTIONAL",
-                "mandatory_materials": list(MANDATORY_MATERIALS),
-                "notice_waived_reasons": ["DECEASED", "VOLUNTARY"],
-                "min_investigators": 2,
-            },
-            published,
-        )
+    define_programme(
+        desk,
+        TEKUN,
+        names=("特困人员救助供养", "Extreme-poverty support"),
+        lead_org_id=county.org_id,
+        support_modes=["DISPERSED", "CENTRALISED"],
+        exclusive_with=["DIBAO_RURAL"],
+        published=published,
+    )
+    define_programme(
+        desk,
+        "DIBAO_RURAL",
+        names=("农村最低生活保障", "Rural minimum living allowance"),
+        lead_org_id=county.org_id,
+        support_modes=["DISPERSED"],
+        exclusive_with=[TEKUN],
+        published=published,
+    )
     government = desk.signers[county.government]
     for mode, amount in (
         ("DISPERSED", DISPERSED_ANNUAL_FEN),

@@ -24,6 +24,7 @@ from ledger.tools.scenario import (
     Caseworker,
     County,
     Desk,
+    define_programme,
     digest,
 )
 
@@ -42,30 +43,14 @@ def rule_set_id(programme: str) -> str:
 def define_dibao(desk: Desk, county: County, published: date) -> None:
     """DIBAO_URBAN (DIBAO_RURAL is defined with 特困), both income rule sets and both
     standards, published before June and in force from July (the 004 篇十五 timing)."""
-    desk.emit(
-        desk.admin,
-        ("programme", DIBAO_URBAN),
-        "ProgrammeDefined",
-        {
-            "programme_code": DIBAO_URBAN,
-            "name_zh": "城市最低生活保障",
-            "name_en": "Urban minimum living allowance",
-            "lead_org_id": county.org_id,
-            "support_modes": ["DISPERSED"],
-            "payment_frequency": "MONTHLY",
-            "exclusive_with": ["TEKUN"],
-            "notice_days": 7,
-            "termination_notice_days": 7,
-            "investigation_working_days": 10,
-            "county_working_days": 10,
-            "spot_check_ratio": "3/10",
-            "confirmation_level": "COUNTY",
-            "democratic_appraisal": "OPTIONAL",
-            "mandatory_materials": list(MANDATORY_MATERIALS),
-            "notice_waived_reasons": ["DECEASED", "VOLUNTARY"],
-            "min_investigators": 2,
-        },
-        published,
+    define_programme(
+        desk,
+        DIBAO_URBAN,
+        names=("城市最低生活保障", "Urban minimum living allowance"),
+        lead_org_id=county.org_id,
+        support_modes=["DISPERSED"],
+        exclusive_with=["TEKUN"],
+        published=published,
     )
     government = desk.signers[county.government]
     effective = Period(published.year, 7)
