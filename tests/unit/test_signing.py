@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -404,3 +405,28 @@ def test_write_cleans_up_on_failure(tmp_path: Path, monkeypatch: Any) -> None:
     with pytest.raises(RuntimeError):
         write_private_key(path, key)
     assert not path.exists()
+
+
+def test_one_key_used_from_several_threads_gives_right_answers() -> None:
+    # The append path verifies in worker threads and signs receipts in the committer's
+    # thread at the same time, with the same key objects.
+    key = SigningKey.generate()
+    verify_key = VerifyKey.from_bytes(key.public.raw)
+    messages = [os.urandom(100) for _ in range(50)]
+    expected = {m: key.sign(m) for m in messages}
+    failures: list[bytes] = []
+
+    def check() -> None:
+        for message in messages * 4:
+            signature = key.sign(message)
+            if signature != expected[message] or not verify_key.verify(signature, message):
+                failures.append(message)
+            if verify_key.verify(signature, message + b"!"):
+                failures.append(message)
+
+    threads = [threading.Thread(target=check) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []

@@ -1,6 +1,7 @@
 """Ed25519 signing keys, verify keys, strict base64 and private-key files.
 
-* Signatures are pure Ed25519 (RFC 8032 §5.1) computed by ``cryptography``.
+* Signatures are pure Ed25519 (RFC 8032 §5.1) computed by ``cryptography``, which releases
+  the GIL while it signs or verifies, so checks in several threads use several cores.
 * A key is identified by ``key_id_for(public)``: the lowercase hex SHA-256 of
   the 32 raw public-key bytes.
 * Public keys are checked on load (``cryptography`` does not): the encoding
@@ -29,8 +30,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-
-from ledger.integrity import openssl
 
 __all__ = [
     "PRIVATE_KEY_SIZE",
@@ -155,9 +154,7 @@ def _has_small_order(point: _Point) -> bool:
 
 def _check_public_bytes(raw: bytes) -> None:
     if len(raw) != PUBLIC_KEY_SIZE:
-        raise KeyFormatError(
-            f"an Ed25519 public key is {PUBLIC_KEY_SIZE} bytes, got {len(raw)}"
-        )
+        raise KeyFormatError(f"an Ed25519 public key is {PUBLIC_KEY_SIZE} bytes, got {len(raw)}")
     point = _decode_point(raw)
     if point is None:
         raise KeyFormatError("not a valid Ed25519 public key (no such curve point)")
@@ -171,12 +168,11 @@ def _check_public_bytes(raw: bytes) -> None:
 class VerifyKey:
     """An Ed25519 public key (immutable)."""
 
-    __slots__ = ("_fast", "_key", "_key_id", "_raw")
+    __slots__ = ("_key", "_key_id", "_raw")
 
     _raw: bytes
     _key_id: str
     _key: Ed25519PublicKey
-    _fast: openssl.OpenSSLVerifier | None
 
     def __init__(self, raw: bytes) -> None:
         raw = bytes(raw)
@@ -184,8 +180,6 @@ class VerifyKey:
         object.__setattr__(self, "_raw", raw)
         object.__setattr__(self, "_key_id", key_id_for(raw))
         object.__setattr__(self, "_key", Ed25519PublicKey.from_public_bytes(raw))
-        # The same check in libcrypto without holding the GIL, when available (openssl.py).
-        object.__setattr__(self, "_fast", openssl.verifier(raw))
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> VerifyKey:
@@ -228,8 +222,6 @@ class VerifyKey:
             return False
         if len(signature) != SIGNATURE_SIZE:
             return False
-        if self._fast is not None:
-            return self._fast.verify(bytes(signature), bytes(message))
         try:
             self._key.verify(bytes(signature), bytes(message))
         except InvalidSignature:
@@ -258,7 +250,7 @@ class VerifyKey:
 class SigningKey:
     """An Ed25519 private key.  Its ``repr`` never shows secret material."""
 
-    __slots__ = ("_fast", "_key", "_public")
+    __slots__ = ("_key", "_public")
 
     def __init__(self, key: Ed25519PrivateKey) -> None:
         if not isinstance(key, Ed25519PrivateKey):
@@ -268,8 +260,6 @@ class SigningKey:
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
         self._public = VerifyKey(raw_public)
-        # The same signatures from libcrypto without holding the GIL, when available.
-        self._fast = openssl.signer(self.private_bytes())
 
     @classmethod
     def generate(cls) -> SigningKey:
@@ -322,8 +312,6 @@ class SigningKey:
 
     def sign(self, message: bytes) -> bytes:
         """The 64-byte Ed25519 signature of ``message`` (deterministic)."""
-        if self._fast is not None:
-            return self._fast.sign(bytes(message))
         return self._key.sign(bytes(message))
 
     def __eq__(self, other: object) -> bool:
