@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from ledger.errors import LedgerError
@@ -48,15 +49,7 @@ class Follower:
 
     def catch_up(self, max_pages: int | None = None) -> int:
         """Apply every entry not yet applied (at most ``max_pages`` pages); entries applied."""
-        applied, pages = 0, 0
-        while max_pages is None or pages < max_pages:
-            try:
-                n = self.apply_page()
-            except ConcurrentFollowerError:
-                continue  # another follower applied this page; start again from its position
-            applied, pages = applied + n, pages + 1
-            if n < self.page_size:
-                break
+        applied = self._apply_pages(max_pages)
         if applied >= ANALYZE_AFTER:
             self.store.analyze()
         return applied
@@ -64,16 +57,49 @@ class Follower:
     def rebuild(self) -> int:
         """Drop every projection and fold the whole log from zero; entries applied."""
         self.store.reset()
-        applied = self.catch_up()
+        applied = self._apply_pages(None)
         self.store.analyze()
         return applied
 
     def apply_page(self) -> int:
         """Apply one page in one transaction; the number of log entries it covered."""
+        return self._apply_page(self._read)
+
+    def _read(self, start: int) -> Sequence[EntryLike]:
+        """The log page from ``start``, read now."""
+        return self.log.entries(start, self.page_size)
+
+    def _apply_pages(self, max_pages: int | None) -> int:
+        """Apply pages until the log ends (or ``max_pages``); on PostgreSQL each next page is
+        read ahead. Why not on SQLite: its reads run in this process, so a reader thread only
+        competes for the GIL (measured slower)."""
+        if self.store.db.dialect.name != "postgres":
+            return self._apply_pages_from(self._read, max_pages)
+        with ThreadPoolExecutor(1, thread_name_prefix="projection-read-ahead") as pool:
+            reader = _ReadAhead(self.log, self.page_size, pool)
+            return self._apply_pages_from(reader.entries, max_pages)
+
+    def _apply_pages_from(
+        self, read: Callable[[int], Sequence[EntryLike]], max_pages: int | None
+    ) -> int:
+        """Apply pages, each read by ``read(start)``; entries applied."""
+        applied, pages = 0, 0
+        while max_pages is None or pages < max_pages:
+            try:
+                n = self._apply_page(read)
+            except ConcurrentFollowerError:
+                continue  # another follower applied this page; start again from its position
+            applied, pages = applied + n, pages + 1
+            if n < self.page_size:
+                break
+        return applied
+
+    def _apply_page(self, read: Callable[[int], Sequence[EntryLike]]) -> int:
+        """:meth:`apply_page` with ``read(start)`` giving the log page from ``start``."""
         with self.store.db.write() as tx:
             positions = self.store.read_positions(tx)
             start = min(positions.values())
-            entries = self.log.entries(start, self.page_size)
+            entries = read(start)
             if not entries:
                 return 0
             _check_contiguous(entries, start)
@@ -116,6 +142,36 @@ class Follower:
         )
         thread.start()
         return thread
+
+
+class _ReadAhead:
+    """Log pages for :meth:`Follower._apply_pages`, each next page read in ``pool`` while the
+    current one is folded and written (the read is a third of a page's time on PostgreSQL).
+
+    Committed log entries never change, so a page read outside the page's transaction is
+    the page; it is used only if it starts at the position read inside the transaction.
+    """
+
+    def __init__(self, log_source: LogSource, page_size: int, pool: ThreadPoolExecutor) -> None:
+        self._log = log_source
+        self._page_size = page_size
+        self._pool = pool
+        self._next: tuple[int, Future[Sequence[EntryLike]]] | None = None
+
+    def entries(self, start: int) -> Sequence[EntryLike]:
+        """The page from ``start`` (read ahead if it was, else now); starts reading the next."""
+        ahead, self._next = self._next, None
+        if ahead is not None and ahead[0] == start:
+            entries = ahead[1].result()
+        else:
+            entries = self._log.entries(start, self._page_size)
+        if len(entries) == self._page_size:  # a full page: the log may go on
+            following = entries[-1].index + 1
+            self._next = (
+                following,
+                self._pool.submit(self._log.entries, following, self._page_size),
+            )
+        return entries
 
 
 def _fold_page(tx: Tx, projection: Projection[Any], events: Sequence[Event], position: int) -> None:

@@ -38,9 +38,12 @@ def _pg_array_type(sqltype: str) -> str:
 _PLAIN_INSERT = re.compile(r"INSERT INTO (\S+) \(([^)]*)\) VALUES \(\?(?:, ?\?)*\)")
 """A plain one-row ``INSERT`` (no ``ON CONFLICT``): sent as ``COPY`` on PostgreSQL."""
 
+_IN_KEYS = "IN ({keys})"
+"""Where :meth:`Tx.fetch_in` puts its keys."""
+
 IN_CHUNK = 4000
-"""Keys per ``IN (…)`` list: below SQLite's (32,766) and PostgreSQL's (65,535) parameter
-limits, large enough that a page needs one query per table."""
+"""Keys per SQLite ``IN (…)`` list: below its parameter limit (32,766), large enough that a
+page needs one query per table."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,8 @@ class Tx:
             marks = ",".join("?" * len(names))
             self.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) {conflict}", rows)
             return
-        arrays = ", ".join(f"%s::{_pg_array_type(sqltype)}" for _, sqltype in columns)
+        # Binary arrays: psycopg dumps text-format arrays in Python, quoting each element.
+        arrays = ", ".join(f"%b::{_pg_array_type(sqltype)}" for _, sqltype in columns)
         self._conn.execute(
             f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({arrays}) {conflict}",
             [list(column) for column in zip(*rows, strict=True)],
@@ -127,7 +131,7 @@ class Tx:
             return
         self._conn.execute(
             f"UPDATE {table} AS t SET known_to = v.known_to "
-            "FROM unnest(%s::bigint[], %s::text[]) AS v(known_to, id) "
+            "FROM unnest(%b::bigint[], %b::text[]) AS v(known_to, id) "
             f"WHERE t.{key} = v.id AND t.known_to IS NULL",
             ([index for index, _ in closes], [k for _, k in closes]),
         )
@@ -148,7 +152,19 @@ class Tx:
     def fetch_in(
         self, sql: str, keys: Sequence[Any], params: Sequence[Any] = ()
     ) -> list[tuple[Any, ...]]:
-        """``sql`` contains ``{keys}``, replaced by an ``IN`` list; run in chunks."""
+        """Rows of ``sql``, which contains ``IN ({keys})`` before any ``?`` of ``params``.
+
+        PostgreSQL: one query with ``= ANY(array)``, the keys as one binary parameter
+        (a text query of thousands of placeholders is re-parsed by psycopg on every call).
+        SQLite: an ``IN`` list of placeholders, in chunks of :data:`IN_CHUNK` keys.
+        """
+        if _IN_KEYS not in sql:
+            msg = f"fetch_in needs {_IN_KEYS!r} in {sql!r}"
+            raise ValueError(msg)
+        if not keys:
+            return []
+        if self._dialect.name == "postgres":
+            return self.fetchall(sql.replace(_IN_KEYS, "= ANY(%b)"), [list(keys), *params])
         rows: list[tuple[Any, ...]] = []
         for i in range(0, len(keys), IN_CHUNK):
             chunk = list(keys[i : i + IN_CHUNK])

@@ -498,12 +498,18 @@ def _bench_projections(tmp: Path, quick: bool, with_postgres: bool) -> list[Row]
     for n in (small, large):
         settings = Settings(database_url=f"sqlite:///{tmp / f'proj-{n}.db'}", home=tmp)
         results[n] = benchmark_catch_up(settings, n, active=10_000, queries=2000)
+    catch_ups = [("SQLite", r) for r in results.values()]
+    pg = _pg_url() if with_postgres else None
+    if pg:
+        r = benchmark_catch_up(Settings(database_url=pg, home=tmp), 100_000, active=10_000)
+        _drop_pg(pg)
+        catch_ups.append(("PostgreSQL", r))
     rows: list[Row] = []
-    for r in results.values():
+    for backend, r in catch_ups:
         rows.append(
             Row(
                 "projection",
-                f"catch-up roster+funds, SQLite, {r['events']:,} events",
+                f"catch-up roster+funds, {backend}, {r['events']:,} events",
                 r["projection_events_per_s"],
                 "events/s",
                 "read + decode the raw log",
@@ -512,20 +518,16 @@ def _bench_projections(tmp: Path, quick: bool, with_postgres: bool) -> list[Row]
                 r["ratio"] >= 0.30,
             )
         )
-    pg = _pg_url() if with_postgres else None
-    if pg:
-        r = benchmark_catch_up(Settings(database_url=pg, home=tmp), 100_000, active=10_000)
-        _drop_pg(pg)
+        # For information only (no target): every default projection, so the roster+funds
+        # ratio is not read as the cost of the whole read side.
         rows.append(
             Row(
                 "projection",
-                f"catch-up roster+funds, PostgreSQL, {r['events']:,} events",
-                r["projection_events_per_s"],
+                f"catch-up all projections, {backend}, {r['events']:,} events",
+                r["all_projections_events_per_s"],
                 "events/s",
                 "read + decode the raw log",
-                r["ratio"],
-                ">= 0.30",
-                r["ratio"] >= 0.30,
+                r["all_projections_ratio"],
             )
         )
     for kind, label in (("current", "current"), ("known_at", "as known at mid-log")):
