@@ -79,21 +79,6 @@ def _resolve_all(futures: list[asyncio.Future[None]]) -> None:
             future.set_result(None)
 
 
-class Preparation:
-    """One append being prepared (see :meth:`GroupCommitter.preparing`)."""
-
-    __slots__ = ("_committer", "open")
-
-    def __init__(self, committer: GroupCommitter) -> None:
-        self._committer = committer
-        self.open = True
-        """Still counted as preparing (not yet queued)."""
-
-    def wait(self, item: Pending) -> None:
-        """Queue ``item`` and block until it is committed or refused."""
-        self._committer.wait(item, self)
-
-
 SaveFn = Callable[[list[LedgerEvent], AppendBatch], None]
 ScreenFn = Callable[[Sequence["Pending"]], list[BaseException | None]]
 
@@ -118,15 +103,9 @@ class GroupCommitter:
         self._max_wait = max_wait
         self._after_commit = after_commit
         self._lock = threading.Lock()
-        # Two conditions on one lock, each notified only when its waiter's condition may
-        # have become true: a wake-up is a context switch and a GIL hand-over, and waking
-        # the leader on every arrival cost more than the commit it was waiting for.
-        self._stragglers_done = threading.Condition(self._lock)
-        self._work_queued = threading.Condition(self._lock)
+        self._arrived = threading.Condition(self._lock)
         self._queue: list[Pending] = []
         self._leader_active = False
-        self._leader_waiting = False
-        self._server_waiting = False
         self._preparing = 0
         self._thread: threading.Thread | None = None
         self.transactions = 0
@@ -134,43 +113,34 @@ class GroupCommitter:
         self.events = 0
 
     @contextmanager
-    def preparing(self) -> Iterator[Preparation]:
-        """Mark an append that is being verified and will be committed soon; the
-        :class:`Preparation` it yields queues the event when it is ready.
+    def preparing(self) -> Iterator[None]:
+        """Mark an append that is being verified and will be committed soon.
 
         While some are, the leader waits a little (at most ``max_wait``) so they join its
         transaction: fewer, larger transactions. A lone writer never waits.
         """
         with self._lock:
             self._preparing += 1
-        slot = Preparation(self)
         try:
-            yield slot
+            yield
         finally:
-            if slot.open:  # refused or answered without a commit
-                with self._lock:
-                    self._stop_preparing(slot)
+            with self._lock:
+                self._preparing -= 1
+                self._arrived.notify_all()
 
     def commit(self, item: Pending) -> AppendOutcome:
         """Block until ``item`` is durably committed; return its outcome or raise its error."""
         self.wait(item)
         return item.result()
 
-    def wait(self, item: Pending, slot: Preparation | None = None) -> None:
-        """Block until ``item`` is committed or refused (see :meth:`Pending.result`).
-
-        With the ``slot`` it was prepared in, queueing it and leaving the preparing count are
-        one step: the leader never sees "nobody preparing" before the event is queued.
-        """
+    def wait(self, item: Pending) -> None:
+        """Block until ``item`` is committed or refused (see :meth:`Pending.result`)."""
         with self._lock:
-            if slot is not None and slot.open:
-                self._stop_preparing(slot)
             self._queue.append(item)
+            self._arrived.notify_all()
             lead = not self._leader_active
             if lead:
                 self._leader_active = True
-            else:
-                self._wake_leader_if_ready()
         if lead:
             self._lead()
         item.done.wait()
@@ -186,21 +156,7 @@ class GroupCommitter:
                 )
                 self._thread.start()
             self._queue.append(item)
-            if self._leader_active:
-                self._wake_leader_if_ready()
-            elif self._server_waiting:
-                self._work_queued.notify()
-
-    def _stop_preparing(self, slot: Preparation) -> None:
-        """(Lock held.) ``slot`` no longer counts as preparing."""
-        slot.open = False
-        self._preparing -= 1
-        self._wake_leader_if_ready()
-
-    def _wake_leader_if_ready(self) -> None:
-        """(Lock held.) Wake a leader waiting for stragglers once it need wait no longer."""
-        if self._leader_waiting and (self._preparing == 0 or len(self._queue) >= self._max_batch):
-            self._stragglers_done.notify()
+            self._arrived.notify_all()
 
     def _serve(self) -> None:
         """The dedicated committer thread: lead whenever something is queued and no caller
@@ -208,9 +164,7 @@ class GroupCommitter:
         while True:
             with self._lock:
                 while not self._queue or self._leader_active:
-                    self._server_waiting = True
-                    self._work_queued.wait()
-                    self._server_waiting = False
+                    self._arrived.wait()
                 self._leader_active = True
             self._lead()
 
@@ -221,6 +175,8 @@ class GroupCommitter:
                 batch = self._take_batch()
                 if not batch:
                     self._leader_active = False
+                    # Hand over: the committer thread may be waiting for the flag to drop.
+                    self._arrived.notify_all()
                     return
             batch = self._screened(batch)
             if not batch:
@@ -256,20 +212,12 @@ class GroupCommitter:
         return kept
 
     def _wait_for_stragglers(self) -> None:
-        """(Lock held.) Wait, at most ``max_wait``, while events are being prepared and
-        the batch is not full."""
-        if not self._preparing or len(self._queue) >= self._max_batch:
-            return
         deadline = time.monotonic() + self._max_wait
-        self._leader_waiting = True
-        try:
-            while self._preparing and len(self._queue) < self._max_batch:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                self._stragglers_done.wait(remaining)
-        finally:
-            self._leader_waiting = False
+        while self._preparing and len(self._queue) < self._max_batch:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._arrived.wait(remaining)
 
     def _take_batch(self) -> list[Pending]:
         """Events authorised against the same registry version; a registry event goes alone

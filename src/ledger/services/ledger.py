@@ -193,20 +193,20 @@ class LedgerService:
         """:meth:`append` for an already-parsed envelope."""
         job = self._job(env)
         for _ in range(_STALE_RETRIES):
-            with self._committer.preparing() as preparation:
+            with self._committer.preparing():
                 pending = self._pending(job)
-                if isinstance(pending, AppendResult):
-                    return pending
-                preparation.wait(pending)
+            if isinstance(pending, AppendResult):
+                return pending
+            self._committer.wait(pending)
             result = self._settle(job, pending)
             if result is not None:
                 return result
         raise self._kept_changing(env)
 
     async def append_async(self, raw: bytes) -> AppendResult:
-        """:meth:`append` for an event loop: the checks and the receipt run in the calling
-        thread, the commit in the group committer's own thread, awaited without blocking the
-        loop (no thread hand-off per request).
+        """:meth:`append` for an event loop: the checks run in the calling thread, the commit
+        and the receipt's signature in the group committer's own thread, awaited without
+        blocking the loop (no thread hand-off per request).
 
         The signature is checked on the loop's thread too: ``cryptography`` releases the GIL
         while it verifies, so the committer thread runs meanwhile. Handing each check to a
