@@ -28,6 +28,7 @@ import re
 from typing import Any
 
 from ledger.domain.catalogue import EventSpec, Kind
+from ledger.domain.catalogue import event_spec_v1 as _spec
 from ledger.domain.fields import (
     DATE,
     FEN,
@@ -111,17 +112,6 @@ _ASSESSEE_UNIT = frozenset(
         "village_committee_member",
     }
 )
-
-
-def _spec(  # noqa: PLR0917 - one positional per EventSpec column keeps the table readable
-    event_type: str,
-    stream_type: str,
-    kind: Kind,
-    roles: frozenset[str],
-    fields: dict[str, Check],
-    summary: str,
-) -> EventSpec:
-    return EventSpec(event_type, 1, stream_type, kind, roles, fields, summary)
 
 
 _WEIGHTED = record({"code": _ID, "points": POINTS})

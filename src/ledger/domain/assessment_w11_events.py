@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from ledger.domain.assessment_events import NUMBER, SIGNED_POINTS
 from ledger.domain.catalogue import EventSpec, Kind
+from ledger.domain.catalogue import event_spec_v1 as _spec
 from ledger.domain.fields import (
     DATE,
     IDENTIFIER,
     SHA256_HEX,
-    Check,
     integer,
     list_of,
     nullable,
@@ -44,17 +44,6 @@ _UNIT = frozenset(
         "leading_group_secretary",
     }
 )
-
-
-def _spec(  # noqa: PLR0917 - one positional per EventSpec column keeps the table readable
-    event_type: str,
-    stream_type: str,
-    kind: Kind,
-    roles: frozenset[str],
-    fields: dict[str, Check],
-    summary: str,
-) -> EventSpec:
-    return EventSpec(event_type, 1, stream_type, kind, roles, fields, summary)
 
 
 _RANK_ROW = record({"assessee": _ID, "score": SIGNED_POINTS})

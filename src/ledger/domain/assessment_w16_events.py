@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from ledger.domain.assessment_events import SIGNED_POINTS
 from ledger.domain.catalogue import EventSpec, Kind
+from ledger.domain.catalogue import event_spec_v1 as _spec
 from ledger.domain.fields import (
     DATE,
     IDENTIFIER,
     SHA256_HEX,
-    Check,
     integer,
     list_of,
     one_of,
@@ -49,17 +49,6 @@ _ASSESSEE_UNIT = frozenset(
         "village_committee_member",
     }
 )
-
-
-def _spec(  # noqa: PLR0917 - one positional per EventSpec column keeps the table readable
-    event_type: str,
-    stream_type: str,
-    kind: Kind,
-    roles: frozenset[str],
-    fields: dict[str, Check],
-    summary: str,
-) -> EventSpec:
-    return EventSpec(event_type, 1, stream_type, kind, roles, fields, summary)
 
 
 _TASK = record({"task_id": _ID, "points": POINTS})

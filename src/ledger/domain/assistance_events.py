@@ -26,6 +26,7 @@ Money is integer fen; a person or household is a pseudonymous id (no personal da
 from __future__ import annotations
 
 from ledger.domain.catalogue import EventSpec, Kind
+from ledger.domain.catalogue import event_spec_v1 as _spec
 from ledger.domain.fields import (
     DATE,
     FEN,
@@ -58,17 +59,6 @@ _ID = IDENTIFIER
 _PROGRAMME: Check = one_of(*ASSISTANCE_PROGRAMMES)
 _TOWNSHIP = frozenset({"township_reviewer"})
 _TOWNSHIP_OR_COUNTY = frozenset({"township_reviewer", "county_approver"})
-
-
-def _spec(  # noqa: PLR0917 - one positional per EventSpec column keeps the table readable
-    event_type: str,
-    stream_type: str,
-    kind: Kind,
-    roles: frozenset[str],
-    fields: dict[str, Check],
-    summary: str,
-) -> EventSpec:
-    return EventSpec(event_type, 1, stream_type, kind, roles, fields, summary)
 
 
 _HOUSEHOLD_ASSESSMENT: dict[str, Check] = {

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledger.domain.catalogue import EventSpec, Kind
+from ledger.domain.catalogue import event_spec_v1 as _spec
 from ledger.domain.fields import (
     DATE,
     FEN,
@@ -221,17 +222,6 @@ LEGACY_RECORD: Check = described(
 )
 
 _AUDITORS = frozenset({"auditor", "discipline_inspector"})
-
-
-def _spec(  # noqa: PLR0917 - one positional per EventSpec column keeps the table readable
-    event_type: str,
-    stream_type: str,
-    kind: Kind,
-    roles: frozenset[str],
-    fields: dict[str, Check],
-    summary: str,
-) -> EventSpec:
-    return EventSpec(event_type, 1, stream_type, kind, roles, fields, summary)
 
 
 AUDIT_EVENTS: tuple[EventSpec, ...] = (

@@ -54,6 +54,18 @@ class EventSpec:
     summary: str = ""
 
 
+def event_spec_v1(  # noqa: PLR0917 - one positional per EventSpec column keeps the tables readable
+    event_type: str,
+    stream_type: str,
+    kind: Kind,
+    roles: frozenset[str],
+    fields: dict[str, Check],
+    summary: str,
+) -> EventSpec:
+    """A schema-version-1 :class:`EventSpec` (the spec tables of the ``*_events`` modules)."""
+    return EventSpec(event_type, 1, stream_type, kind, roles, fields, summary)
+
+
 def validate_payload(spec: EventSpec, payload: Mapping[str, Any]) -> None:
     """Check ``payload`` against ``spec``: exactly the declared fields, each passing its check.
 

@@ -36,6 +36,7 @@ stream_type         stream_id                   events
 from __future__ import annotations
 
 from ledger.domain.catalogue import EventSpec, Kind
+from ledger.domain.catalogue import event_spec_v1 as _spec
 from ledger.domain.fields import (
     DATE,
     FEN,
@@ -136,17 +137,6 @@ _REVIEWER = frozenset({"township_reviewer"})
 _APPROVER = frozenset({"county_approver"})
 _FINANCE = frozenset({"finance_officer"})
 _BANK = frozenset({"disbursement_agent"})
-
-
-def _spec(  # noqa: PLR0917 - one positional per EventSpec column keeps the table readable
-    event_type: str,
-    stream_type: str,
-    kind: Kind,
-    roles: frozenset[str],
-    fields: dict[str, Check],
-    summary: str,
-) -> EventSpec:
-    return EventSpec(event_type, 1, stream_type, kind, roles, fields, summary)
 
 
 CONFIG_EVENTS = (

@@ -23,22 +23,12 @@ two §4.1 / §4.5 deadlines that ``ProgrammeDefined`` does not carry.
 from __future__ import annotations
 
 from ledger.domain.catalogue import EventSpec, Kind
-from ledger.domain.fields import DATE, IDENTIFIER, Check, integer, list_of, text
+from ledger.domain.catalogue import event_spec_v1 as _spec
+from ledger.domain.fields import DATE, IDENTIFIER, integer, list_of, text
 
 _CONFIGURERS = frozenset({"registry_admin", "government_approver"})
 _OFFICE = frozenset({"assessment_office_officer"})
 _DATES = list_of(DATE, max_len=366, unique=True)
-
-
-def _spec(  # noqa: PLR0917 - one positional per EventSpec column keeps the table readable
-    event_type: str,
-    stream_type: str,
-    kind: Kind,
-    roles: frozenset[str],
-    fields: dict[str, Check],
-    summary: str,
-) -> EventSpec:
-    return EventSpec(event_type, 1, stream_type, kind, roles, fields, summary)
 
 
 SLA_EVENTS: tuple[EventSpec, ...] = (

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.domain.catalogue import EventSpec, Kind
+from ledger.domain.catalogue import event_spec_v1 as _spec
 from ledger.domain.fields import (
     DATE,
     IDENTIFIER,
@@ -136,17 +137,6 @@ _TARGET_UNIT = frozenset(
         "government_approver",
     }
 )
-
-
-def _spec(  # noqa: PLR0917 - one positional per EventSpec column keeps the table readable
-    event_type: str,
-    stream_type: str,
-    kind: Kind,
-    roles: frozenset[str],
-    fields: dict[str, Check],
-    summary: str,
-) -> EventSpec:
-    return EventSpec(event_type, 1, stream_type, kind, roles, fields, summary)
 
 
 INSPECTION_EVENTS = (

@@ -22,6 +22,7 @@ from typing import Any
 
 from ledger.domain.assessment_events import NUMBER
 from ledger.domain.catalogue import EventSpec, Kind
+from ledger.domain.catalogue import event_spec_v1 as _spec
 from ledger.domain.fields import (
     IDENTIFIER,
     PERIOD,
@@ -67,17 +68,6 @@ _AGGREGATE = list_of(
     max_len=200,
 )
 _CATEGORY_SCORE = record({"category": _ID, "score": nullable(POINTS)})
-
-
-def _spec(  # noqa: PLR0917 - one positional per EventSpec column keeps the table readable
-    event_type: str,
-    stream_type: str,
-    kind: Kind,
-    roles: frozenset[str],
-    fields: dict[str, Check],
-    summary: str,
-) -> EventSpec:
-    return EventSpec(event_type, 1, stream_type, kind, roles, fields, summary)
 
 
 SURVEY_EVENTS: tuple[EventSpec, ...] = (
